@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Footprint's local stack: Apache Kafka (KRaft, from Maven Central), PostgreSQL 15 and
+# ClickHouse, plus the Footprint services once they are built.
+#
+#   stack.sh up        install what is missing, start everything (idempotent)
+#   stack.sh down      stop exactly what `up` started (by PID)
+#   stack.sh status    show what runs
+#   stack.sh infra     like up, without the Footprint services (what the tests need)
+#
+# All data, logs and PIDs live in $FOOTPRINT_STACK_DIR (default: <repo>/.stack, git-ignored).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$REPO/deploy/local"
+STACK=${FOOTPRINT_STACK_DIR:-$REPO/.stack}
+LOGS="$STACK/logs"
+PIDS="$STACK/pids"
+
+KAFKA_PORT=${FOOTPRINT_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${FOOTPRINT_KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_PARTITIONS=${FOOTPRINT_KAFKA_PARTITIONS:-6}
+TOPIC=${FOOTPRINT_KAFKA_TOPIC:-footprint.events.v1}
+PG_PORT=${FOOTPRINT_PG_PORT:-5432}
+CH_TCP_PORT=${FOOTPRINT_CH_PORT:-9000}
+CH_HTTP_PORT=${FOOTPRINT_CH_HTTP_PORT:-8123}
+CH_INTERSERVER_PORT=${FOOTPRINT_CH_INTERSERVER_PORT:-9009}
+
+# Development credentials of the local stack. They are documented in the README and
+# must never be used anywhere else.
+PG_SUPERUSER_PASSWORD=postgres
+PG_WRITER_PASSWORD=footprint_writer
+PG_READER_PASSWORD=footprint_reader
+CH_WRITER_PASSWORD=footprint_writer
+DEV_API_KEY=fp_dev_key
+DEV_SITE=demo
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# PostgreSQL refuses to run as root; when we are root, run its tools as `postgres`.
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pid_alive() { # name
+	local f="$PIDS/$1.pid"
+	[ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port that is open while our own process is not running belongs to someone else.
+require_free_port() { # port name
+	if port_open "$1"; then
+		die "port $1 (needed by $2) is already in use by another process; stop it or set the FOOTPRINT_*_PORT variables"
+	fi
+}
+
+wait_for() { # description timeout-seconds command...
+	local what=$1 timeout=$2
+	shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			die "$what did not become ready within ${timeout}s (logs in $LOGS)"
+		fi
+		sleep 0.5
+	done
+}
+
+apt_updated=0
+apt_install() {
+	if [ $apt_updated -eq 0 ]; then
+		log "apt-get update"
+		as_root apt-get update -qq
+		apt_updated=1
+	fi
+	log "installing $*"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_missing() {
+	local pkgs=()
+	command -v java >/dev/null || pkgs+=(openjdk-17-jre-headless)
+	command -v mvn >/dev/null || pkgs+=(maven)
+	[ -n "$(pg_bindir)" ] || pkgs+=(postgresql)
+	command -v psql >/dev/null || pkgs+=(postgresql-client)
+	command -v clickhouse-server >/dev/null || pkgs+=(clickhouse-server)
+	command -v clickhouse-client >/dev/null || pkgs+=(clickhouse-client)
+	command -v kcat >/dev/null || pkgs+=(kcat)
+	if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
+	if [ ! -f "$STACK/kafka/libs/.complete" ]; then
+		log "fetching the Kafka broker from Maven Central (first run only)"
+		rm -rf "$STACK/kafka/libs"
+		mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+			-DincludeScope=runtime -DoutputDirectory="$STACK/kafka/libs" >"$LOGS/maven.log" 2>&1 ||
+			die "maven could not fetch Kafka (see $LOGS/maven.log)"
+		touch "$STACK/kafka/libs/.complete"
+	fi
+}
+
+kafka_java() { # main-class args...
+	java -Xms256m -Xmx768m -Dlog4j2.configurationFile="$HERE/kafka/log4j2.xml" \
+		-Dkafka.logs.dir="$LOGS" -cp "$STACK/kafka/libs/*" "$@"
+}
+
+kafka_topics() { kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" "$@"; }
+
+start_kafka() {
+	if pid_alive kafka; then return; fi
+	require_free_port "$KAFKA_PORT" kafka
+	require_free_port "$KAFKA_CONTROLLER_PORT" "kafka controller"
+	local dir="$STACK/kafka"
+	mkdir -p "$dir/data"
+	sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+		-e "s#@PARTITIONS@#$KAFKA_PARTITIONS#" "$HERE/kafka/server.properties" >"$dir/server.properties"
+	if [ ! -f "$dir/data/meta.properties" ]; then
+		local cluster
+		cluster=$(kafka_java kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka.log")
+		kafka_java kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" --standalone \
+			>>"$LOGS/kafka.log" 2>&1 || die "formatting Kafka storage failed (see $LOGS/kafka.log)"
+	fi
+	log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+	nohup java -Xms512m -Xmx1g -Dlog4j2.configurationFile="$HERE/kafka/log4j2.xml" -Dkafka.logs.dir="$LOGS" \
+		-cp "$STACK/kafka/libs/*" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 9>&- &
+	echo $! >"$PIDS/kafka.pid"
+}
+
+ensure_topics() {
+	wait_for "kafka" 90 kafka_topics --list
+	local existing
+	existing=$(kafka_topics --list 2>/dev/null)
+	for t in "$TOPIC" "$TOPIC.dlq"; do
+		if ! grep -qx "$t" <<<"$existing"; then
+			log "creating topic $t ($KAFKA_PARTITIONS partitions)"
+			kafka_topics --create --if-not-exists --topic "$t" --partitions "$KAFKA_PARTITIONS" \
+				--replication-factor 1 >>"$LOGS/kafka.log" 2>&1
+		fi
+	done
+}
+
+pg_ready() { PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1'; }
+
+start_postgres() {
+	if pid_alive postgres; then return; fi
+	require_free_port "$PG_PORT" postgres
+	local bin dir="$STACK/postgres"
+	bin=$(pg_bindir)
+	mkdir -p "$dir"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir" "$LOGS"; fi
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		log "initialising postgres data dir"
+		local pwfile="$dir/.pw"
+		echo "$PG_SUPERUSER_PASSWORD" >"$pwfile"
+		[ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
+		as_pg "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
+			-E UTF8 --locale=C.UTF-8 >"$LOGS/postgres-init.log" 2>&1 || die "initdb failed (see $LOGS/postgres-init.log)"
+		rm -f "$pwfile"
+	fi
+	mkdir -p "$dir/run"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$dir/run"
+	log "starting postgres on 127.0.0.1:$PG_PORT"
+	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$LOGS/postgres.log" -w -t 60 start \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$dir/run -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on" \
+		>/dev/null 9>&- || die "postgres did not start (see $LOGS/postgres.log)"
+	head -n 1 "$dir/data/postmaster.pid" >"$PIDS/postgres.pid"
+	wait_for postgres 60 pg_ready
+	provision_postgres
+}
+
+provision_postgres() {
+	PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 <<SQL >/dev/null
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_writer') THEN
+    CREATE ROLE footprint_writer LOGIN PASSWORD '$PG_WRITER_PASSWORD';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_reader') THEN
+    CREATE ROLE footprint_reader LOGIN PASSWORD '$PG_READER_PASSWORD';
+  END IF;
+END \$\$;
+SELECT 'CREATE DATABASE footprint' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'footprint')\gexec
+SQL
+	# The writer owns only the schema it migrates; the reader may only read it.
+	PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d footprint -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+REVOKE ALL ON DATABASE footprint FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT CONNECT ON DATABASE footprint TO footprint_writer, footprint_reader;
+CREATE SCHEMA IF NOT EXISTS footprint AUTHORIZATION footprint_writer;
+ALTER ROLE footprint_writer SET search_path = footprint;
+ALTER ROLE footprint_reader SET search_path = footprint;
+GRANT USAGE ON SCHEMA footprint TO footprint_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE footprint_writer IN SCHEMA footprint GRANT SELECT ON TABLES TO footprint_reader;
+SQL
+}
+
+ch_client() { clickhouse-client --host 127.0.0.1 --port "$CH_TCP_PORT" "$@"; }
+
+start_clickhouse() {
+	if pid_alive clickhouse; then return; fi
+	require_free_port "$CH_TCP_PORT" "clickhouse native"
+	require_free_port "$CH_HTTP_PORT" "clickhouse http"
+	local dir="$STACK/clickhouse"
+	mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas"
+	sed -e "s#@DIR@#$dir#g" -e "s#@LOGS@#$LOGS#g" -e "s#@TCP_PORT@#$CH_TCP_PORT#" \
+		-e "s#@HTTP_PORT@#$CH_HTTP_PORT#" -e "s#@INTERSERVER_PORT@#$CH_INTERSERVER_PORT#" \
+		"$HERE/clickhouse/config.xml" >"$dir/config.xml"
+	sed -e "s#@WRITER_PASSWORD@#$CH_WRITER_PASSWORD#" "$HERE/clickhouse/users.xml" >"$dir/users.xml"
+	log "starting clickhouse on 127.0.0.1:$CH_TCP_PORT (native) and :$CH_HTTP_PORT (http)"
+	(
+		cd "$dir" || exit 1
+		nohup clickhouse-server --config-file="$dir/config.xml" >>"$LOGS/clickhouse-stdout.log" 2>&1 9>&- &
+		echo $! >"$PIDS/clickhouse.pid")
+	wait_for clickhouse 60 ch_client --query 'SELECT 1'
+	ch_client --query 'CREATE DATABASE IF NOT EXISTS footprint'
+}
+
+# --- Footprint services -------------------------------------------------------------
+
+SERVICES=(collector pg-writer ch-writer)
+
+service_env() { # name: prints the env the local stack runs a service with
+	cat <<EOF
+FOOTPRINT_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+FOOTPRINT_KAFKA_TOPIC=$TOPIC
+FOOTPRINT_COLLECTOR_API_KEYS=$DEV_API_KEY=$DEV_SITE
+FOOTPRINT_PG_URL=postgres://footprint_writer:$PG_WRITER_PASSWORD@127.0.0.1:$PG_PORT/footprint
+FOOTPRINT_CH_ADDR=127.0.0.1:$CH_TCP_PORT
+FOOTPRINT_CH_DATABASE=footprint
+FOOTPRINT_CH_USER=footprint_writer
+FOOTPRINT_CH_PASSWORD=$CH_WRITER_PASSWORD
+EOF
+}
+
+service_admin_addr() {
+	case $1 in
+	collector) echo 127.0.0.1:9464 ;;
+	pg-writer) echo 127.0.0.1:9465 ;;
+	ch-writer) echo 127.0.0.1:9466 ;;
+	esac
+}
+
+build_services() {
+	mkdir -p "$STACK/bin"
+	for s in "${SERVICES[@]}"; do
+		[ -f "$REPO/services/$s/main.go" ] || continue
+		(cd "$REPO/services/$s" && go build -o "$STACK/bin/$s" .) || die "building $s failed"
+	done
+}
+
+service_ready() { curl -fsS "http://$(service_admin_addr "$1")/readyz"; }
+
+start_services() {
+	build_services
+	for s in "${SERVICES[@]}"; do
+		[ -x "$STACK/bin/$s" ] || continue
+		pid_alive "$s" && continue
+		log "starting $s (admin http://$(service_admin_addr "$s"))"
+		(
+			while IFS= read -r kv; do export "${kv?}"; done < <(service_env "$s")
+			nohup "$STACK/bin/$s" >>"$LOGS/$s.log" 2>&1 9>&- &
+			echo $! >"$PIDS/$s.pid"
+		)
+	done
+	for s in "${SERVICES[@]}"; do
+		pid_alive "$s" || continue
+		wait_for "$s" 60 service_ready "$s"
+	done
+}
+
+# --- commands ---------------------------------------------------------------------
+
+stop_pid() { # name
+	local f="$PIDS/$1.pid"
+	[ -f "$f" ] || return 0
+	local pid
+	pid=$(cat "$f")
+	if kill -0 "$pid" 2>/dev/null; then
+		log "stopping $1 (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 1 120); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.25
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "$1 did not stop within 30s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$f"
+}
+
+cmd_infra() {
+	mkdir -p "$LOGS" "$PIDS"
+	install_missing
+	start_kafka
+	start_postgres
+	start_clickhouse
+	ensure_topics
+	log "infrastructure is up (kafka 127.0.0.1:$KAFKA_PORT, postgres 127.0.0.1:$PG_PORT, clickhouse 127.0.0.1:$CH_TCP_PORT)"
+}
+
+cmd_up() {
+	cmd_infra
+	start_services
+	log "dev API key: $DEV_API_KEY (site '$DEV_SITE')"
+}
+
+cmd_down() {
+	mkdir -p "$PIDS"
+	for s in "${SERVICES[@]}"; do stop_pid "$s"; done
+	if pid_alive postgres; then
+		log "stopping postgres"
+		as_pg "$(pg_bindir)/pg_ctl" -D "$STACK/postgres/data" -m fast -w stop >/dev/null || true
+		rm -f "$PIDS/postgres.pid"
+	fi
+	stop_pid clickhouse
+	stop_pid kafka
+}
+
+cmd_status() {
+	mkdir -p "$PIDS"
+	local rc=0
+	for s in kafka postgres clickhouse "${SERVICES[@]}"; do
+		if pid_alive "$s"; then
+			printf '%-11s running (pid %s)\n' "$s" "$(cat "$PIDS/$s.pid")"
+		else
+			printf '%-11s stopped\n' "$s"
+			rc=3
+		fi
+	done
+	return $rc
+}
+
+# One stack command at a time: parallel `make up` calls would race on ports and data dirs.
+mkdir -p "$STACK"
+exec 9>"$STACK/.lock"
+flock 9
+
+case ${1:-} in
+up) cmd_up ;;
+infra) cmd_infra ;;
+down) cmd_down ;;
+status) cmd_status ;;
+service-env) service_env "${2:-}" ;;
+*)
+	echo "usage: $0 up|infra|down|status" >&2
+	exit 2
+	;;
+esac
