@@ -1,0 +1,89 @@
+# Footprint developer entry points. `make help` lists them.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS_BIN := $(CURDIR)/.cache/bin
+export PATH := $(TOOLS_BIN):$(PATH)
+# Tools live in their own module (tools/go.mod) outside go.work, so their
+# dependencies never leak into the services' build list.
+BUF := $(TOOLS_BIN)/buf
+STACK := deploy/local/stack.sh
+# What `buf breaking` compares the schemas with: main (on a branch), or the
+# previous commit when we are on main itself. Override with BREAKING_AGAINST=<buf input>.
+BREAKING_AGAINST ?=
+MODULES := gen internal services/collector services/pg-writer services/ch-writer sdk e2e bench
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: up ## Start the stack and services, send demo traffic, print what landed where
+	bash deploy/local/demo.sh
+
+.PHONY: test
+test: infra lint checkgenerate ## Bring up the stack; lint, check generated code, run all tests with -race
+	bash scripts/test.sh
+
+.PHONY: bench
+bench: up ## Run the benchmark suite, write bench/results/latest.{md,json,png}
+	cd bench && go run ./cmd/footprint-bench --out results $(BENCH_FLAGS)
+
+.PHONY: up
+up: ## Install what is missing and start Kafka, PostgreSQL, ClickHouse and the services
+	bash $(STACK) up
+
+.PHONY: infra
+infra: ## Like up, without the Footprint services (what the tests need)
+	bash $(STACK) infra
+
+.PHONY: down
+down: ## Stop everything `make up` started
+	bash $(STACK) down
+
+.PHONY: status
+status: ## Show what the local stack runs
+	bash $(STACK) status
+
+.PHONY: tools
+tools: $(BUF) ## Build the pinned code generators into .cache/bin
+
+$(BUF): tools/go.mod tools/go.sum
+	GOWORK=off go -C tools build -o $(TOOLS_BIN)/ tool
+	@touch $@
+
+.PHONY: generate
+generate: tools ## Regenerate gen/ from proto/ with the pinned tools
+	$(BUF) format -w
+	rm -rf gen/footprint
+	$(BUF) generate
+
+.PHONY: checkgenerate
+checkgenerate: generate ## Fail when gen/ or proto/ formatting differ from what is committed
+	@if [ -n "$$(git status --porcelain -- gen proto)" ]; then \
+		echo "generated code or proto formatting is out of date; run 'make generate' and commit:"; \
+		git status --porcelain -- gen proto; git --no-pager diff --stat -- gen proto; exit 1; \
+	fi
+	@echo "checkgenerate: gen/ is up to date"
+
+.PHONY: lint
+lint: tools ## buf lint, buf format, buf breaking, gofmt, go vet in every module
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
+	@against='$(BREAKING_AGAINST)'; \
+		if [ -z "$$against" ]; then \
+			if [ "$$(git rev-parse --abbrev-ref HEAD)" = main ]; then against='.git#ref=HEAD~1'; else against='.git#branch=main'; fi; \
+		fi; \
+		echo "buf breaking --against $$against"; $(BUF) breaking --against "$$against"
+	@unformatted=$$(git ls-files '*.go' | grep -v '^gen/' | xargs gofmt -l); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...); done
+
+.PHONY: build
+build: ## Build every module with GOWORK=off (each module stands alone)
+	@for m in $(MODULES); do echo "build $$m"; (cd $$m && GOWORK=off go build ./...); done
+
+.PHONY: tidy
+tidy: ## go mod tidy in every module
+	@for m in $(MODULES) tools; do (cd $$m && GOWORK=off go mod tidy); done

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every module's tests with -race against the running local stack, then the
+# fuzz targets briefly. Prints each test's result line, each package's `go test`
+# summary, and a closing "N passed, N failed, N skipped" line.
+#
+# Integration tests must not skip here: FOOTPRINT_REQUIRE_STACK=1 turns a missing
+# server into a failure (see internal/testenv).
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+LOGDIR=${FOOTPRINT_TEST_LOGS:-$REPO/.stack/logs/tests}
+mkdir -p "$LOGDIR"
+rm -f "$LOGDIR"/*.log
+export FOOTPRINT_REQUIRE_STACK=1
+
+MODULES=(gen internal services/collector services/pg-writer services/ch-writer sdk e2e bench)
+# Fuzz targets run for FUZZTIME each: long enough to explore past the seed corpus,
+# short enough for CI. `module package target`.
+FUZZ_TARGETS=(
+)
+FUZZTIME=${FUZZTIME:-20s}
+TIMEOUT=${GO_TEST_TIMEOUT:-25m}
+
+failed_modules=()
+for m in "${MODULES[@]}"; do
+	log="$LOGDIR/${m//\//_}.log"
+	echo "=== go test -race $m"
+	(cd "$m" && go test -race -count=1 -timeout "$TIMEOUT" -v ./... >"$log" 2>&1)
+	rc=$?
+	# Test result lines and package summaries; the full output stays in $log.
+	grep -E '^\s*--- (PASS|FAIL|SKIP)|^(ok|FAIL|panic:)\s|^\?\s' "$log" || true
+	if [ $rc -ne 0 ]; then
+		failed_modules+=("$m")
+		echo "--- output of failed tests in $m (full log: $log)"
+		grep -nE -B2 -A40 -- '--- FAIL|^panic:|^FAIL\s|build failed|\[setup failed\]' "$log" | head -n 400
+	fi
+done
+
+for entry in "${FUZZ_TARGETS[@]}"; do
+	read -r m pkg target <<<"$entry"
+	log="$LOGDIR/fuzz_${target}.log"
+	echo "=== go test -fuzz $target ($m $pkg, $FUZZTIME)"
+	if (cd "$m" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1); then
+		tail -n 2 "$log"
+	else
+		failed_modules+=("fuzz $target")
+		tail -n 60 "$log"
+	fi
+done
+
+passed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- PASS' || true)
+failed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- FAIL' || true)
+skipped=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- SKIP' || true)
+if [ ${#failed_modules[@]} -gt 0 ]; then
+	echo "failing: ${failed_modules[*]}"
+	[ "$failed" -gt 0 ] || failed=${#failed_modules[@]}
+fi
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ ${#failed_modules[@]} -eq 0 ]
