@@ -143,30 +143,51 @@ ensure_topics() {
 	done
 }
 
+# PostgreSQL runs as `postgres` when we are root, and that user must be able to reach its
+# data dir. When the repo sits under a directory `postgres` cannot traverse (a home
+# directory with mode 700, say), the data dir moves under /var/lib/postgresql and
+# .stack/postgres becomes a symlink to it.
+pg_dir() {
+	local dir="$STACK/postgres"
+	if [ "$(id -u)" -eq 0 ] && [ ! -L "$dir" ] && [ ! -d "$dir/data" ]; then
+		mkdir -p "$dir"
+		chown postgres "$dir"
+		if ! runuser -u postgres -- test -w "$dir"; then
+			local alt
+			alt="/var/lib/postgresql/footprint-$(printf '%s' "$STACK" | md5sum | cut -c1-12)"
+			log "postgres cannot reach $dir; keeping its data in $alt (symlinked)"
+			mkdir -p "$alt"
+			chown postgres "$alt"
+			rmdir "$dir"
+			ln -s "$alt" "$dir"
+		fi
+	fi
+	echo "$dir"
+}
+
 pg_ready() { PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1'; }
 
 start_postgres() {
 	if pid_alive postgres; then return; fi
 	require_free_port "$PG_PORT" postgres
-	local bin dir="$STACK/postgres"
+	local bin dir
 	bin=$(pg_bindir)
-	mkdir -p "$dir"
-	if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir" "$LOGS"; fi
+	dir=$(pg_dir)
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		log "initialising postgres data dir"
 		local pwfile="$dir/.pw"
 		echo "$PG_SUPERUSER_PASSWORD" >"$pwfile"
 		[ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
 		as_pg "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
-			-E UTF8 --locale=C.UTF-8 >"$LOGS/postgres-init.log" 2>&1 || die "initdb failed (see $LOGS/postgres-init.log)"
+			-E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || die "initdb failed (see $dir/initdb.log)"
 		rm -f "$pwfile"
 	fi
 	mkdir -p "$dir/run"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$dir/run"
 	log "starting postgres on 127.0.0.1:$PG_PORT"
-	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$LOGS/postgres.log" -w -t 60 start \
+	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
 		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$dir/run -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on" \
-		>/dev/null 9>&- || die "postgres did not start (see $LOGS/postgres.log)"
+		>/dev/null 9>&- || die "postgres did not start (see $dir/postgres.log)"
 	head -n 1 "$dir/data/postmaster.pid" >"$PIDS/postgres.pid"
 	wait_for postgres 60 pg_ready
 	provision_postgres
