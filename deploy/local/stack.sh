@@ -294,6 +294,15 @@ start_services() {
 
 # --- commands ---------------------------------------------------------------------
 
+# Prints the consumer group's total lag on the events topic: messages not yet
+# written to its store and committed (a partition without a committed offset counts
+# in full). Empty output when the group does not exist yet.
+cmd_lag() { # group
+	kafka_java org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+		--bootstrap-server "127.0.0.1:$KAFKA_PORT" --describe --group "$1" 2>/dev/null |
+		awk -v topic="$TOPIC" '$2 == topic { lag += ($4 ~ /^[0-9]+$/) ? $6 : $5; n++ } END { if (n) print lag }'
+}
+
 stop_pid() { # name
 	local f="$PIDS/$1.pid"
 	[ -f "$f" ] || return 0
@@ -367,9 +376,9 @@ up) cmd_up ;;
 infra) cmd_infra ;;
 down) cmd_down ;;
 status) cmd_status ;;
-service-env) service_env "${2:-}" ;;
+lag) cmd_lag "${2:?usage: $0 lag <consumer-group>}" ;;
 *)
-	echo "usage: $0 up|infra|down|status" >&2
+	echo "usage: $0 up|infra|down|status|lag <group>" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make run`, after `stack.sh up`: serve the SDK's example web app, drive demo
+# traffic through it, wait until both writers have stored and committed
+# everything, then print what landed in each store.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STACK=${FOOTPRINT_STACK_DIR:-$REPO/.stack}
+LOGS="$STACK/logs"
+WEBAPP_ADDR=${FOOTPRINT_WEBAPP_ADDR:-127.0.0.1:8080}
+REQUESTS=${FOOTPRINT_DEMO_REQUESTS:-300}
+
+log() { printf '[demo] %s\n' "$*" >&2; }
+die() { printf '[demo] error: %s\n' "$*" >&2; exit 1; }
+
+poll() { # description timeout-seconds command...
+	local what=$1 timeout=$2
+	shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || die "$what within ${timeout}s"
+		sleep 0.5
+	done
+}
+
+mkdir -p "$STACK/bin" "$LOGS"
+(cd "$REPO/sdk" && go build -o "$STACK/bin/webapp" ./examples/webapp && go build -o "$STACK/bin/demotraffic" ./examples/demotraffic)
+
+log "starting the example web app on http://$WEBAPP_ADDR"
+FOOTPRINT_WEBAPP_ADDR=$WEBAPP_ADDR "$STACK/bin/webapp" >>"$LOGS/webapp.log" 2>&1 &
+webapp=$!
+trap 'kill "$webapp" 2>/dev/null || true' EXIT
+poll "the web app did not answer" 30 curl -fsS "http://$WEBAPP_ADDR/healthz"
+
+log "sending $REQUESTS requests from simulated visitors"
+"$STACK/bin/demotraffic" -target "http://$WEBAPP_ADDR" -requests "$REQUESTS"
+
+# SIGTERM makes the app close its SDK client, which flushes every queued event.
+kill -TERM "$webapp"
+wait "$webapp" || die "the web app did not shut down cleanly (see $LOGS/webapp.log)"
+trap - EXIT
+
+caught_up() { [ "$(bash "$REPO/deploy/local/stack.sh" lag "$1")" = 0 ]; }
+log "waiting until both writers have stored and committed every event"
+poll "pg-writer did not catch up" 120 caught_up footprint-pg-writer
+poll "ch-writer did not catch up" 120 caught_up footprint-ch-writer
+
+echo
+echo "== PostgreSQL (footprint.events): page views by HTTP method"
+PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -P pager=off -c \
+	"SELECT http_method, count(*) AS page_views, count(DISTINCT visitor_id) AS visitors
+	   FROM footprint.events WHERE name = 'page_view' GROUP BY 1 ORDER BY 2 DESC"
+echo "== ClickHouse (footprint.events): page views by HTTP method"
+clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
+	"SELECT http_method, count() AS page_views, uniqExact(visitor_id) AS visitors
+	   FROM footprint.events FINAL WHERE name = 'page_view' GROUP BY http_method ORDER BY page_views DESC"
+echo "== Top paths in each store"
+PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -P pager=off -c \
+	"SELECT path, count(*) AS page_views FROM footprint.events WHERE name = 'page_view' GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
+clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
+	"SELECT path, count() AS page_views FROM footprint.events FINAL WHERE name = 'page_view' GROUP BY path ORDER BY page_views DESC LIMIT 5"
