@@ -1,0 +1,153 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+var (
+	colFootprint = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	colBaseline  = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
+	colLatency   = []color.Color{
+		color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+		color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	}
+)
+
+// PNG renders two panels: every measured rate as a horizontal bar (Footprint
+// in blue, baselines in grey, the value printed next to each bar because the
+// per-message baselines are too small to see on a linear axis), and the
+// ack-to-visible p50/p95/p99 per store and load.
+func (r *Report) PNG() ([]byte, error) {
+	var ms []Measurement
+	for _, s := range r.Scenarios {
+		ms = append(ms, s.Measurements...)
+	}
+	var lats []Latency
+	for _, s := range r.Scenarios {
+		lats = append(lats, s.Latencies...)
+	}
+	tp, err := throughputPlot(ms)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := latencyPlot(lats)
+	if err != nil {
+		return nil, err
+	}
+	rows := max(len(ms), 1)
+	h := vg.Length(rows)*0.28*vg.Inch + 2.5*vg.Inch + 4*vg.Inch
+	img := vgimg.New(12*vg.Inch, h)
+	dc := draw.New(img)
+	top := draw.Crop(dc, 0, 0, 4*vg.Inch, 0)
+	bottom := draw.Crop(dc, 0, 0, 0, -(h - 4*vg.Inch))
+	tp.Draw(top)
+	lp.Draw(bottom)
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func throughputPlot(ms []Measurement) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "Throughput (events or rows per second; grey = baseline)"
+	p.X.Label.Text = "per second"
+	p.X.Min = 0
+	if len(ms) == 0 {
+		p.Title.Text += ": no measurements"
+		return p, nil
+	}
+	n := len(ms)
+	names := make([]string, n)
+	var fp, bl plotter.Values
+	var xys plotter.XYs
+	var labels []string
+	maxRate := 0.0
+	for i, m := range ms {
+		// Reverse so the first measurement is on top.
+		j := n - 1 - i
+		names[j] = m.Name
+		maxRate = max(maxRate, m.Rate)
+		_ = j
+	}
+	fp = make(plotter.Values, n)
+	bl = make(plotter.Values, n)
+	for i, m := range ms {
+		j := n - 1 - i
+		if m.Kind == KindBaseline {
+			bl[j] = m.Rate
+		} else {
+			fp[j] = m.Rate
+		}
+		xys = append(xys, plotter.XY{X: m.Rate + maxRate*0.01, Y: float64(j)})
+		labels = append(labels, num(m.Rate))
+	}
+	for _, v := range []struct {
+		vals plotter.Values
+		col  color.Color
+	}{{fp, colFootprint}, {bl, colBaseline}} {
+		b, err := plotter.NewBarChart(v.vals, 0.2*vg.Inch)
+		if err != nil {
+			return nil, fmt.Errorf("bar chart: %w", err)
+		}
+		b.Horizontal = true
+		b.Color = v.col
+		b.LineStyle.Width = 0
+		p.Add(b)
+	}
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].YAlign = draw.YCenter
+	}
+	p.Add(l)
+	p.X.Max = maxRate * 1.15
+	p.NominalY(names...)
+	return p, nil
+}
+
+func latencyPlot(lats []Latency) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "Ingest ack to row visible (ms)"
+	p.Y.Label.Text = "ms"
+	p.Y.Min = 0
+	if len(lats) == 0 {
+		p.Title.Text += ": no measurements"
+		return p, nil
+	}
+	names := make([]string, len(lats))
+	series := [3]plotter.Values{}
+	for i, l := range lats {
+		names[i] = fmt.Sprintf("%s @ %d%%", l.Store, l.LoadPercent)
+		series[0] = append(series[0], l.Latency.P50Ms)
+		series[1] = append(series[1], l.Latency.P95Ms)
+		series[2] = append(series[2], l.Latency.P99Ms)
+	}
+	w := 0.3 * vg.Inch
+	for i, name := range []string{"p50", "p95", "p99"} {
+		b, err := plotter.NewBarChart(series[i], w)
+		if err != nil {
+			return nil, fmt.Errorf("bar chart: %w", err)
+		}
+		b.Color = colLatency[i]
+		b.LineStyle.Width = 0
+		b.Offset = vg.Length(i-1) * w
+		p.Add(b)
+		p.Legend.Add(name, b)
+	}
+	p.Legend.Top = true
+	p.NominalX(names...)
+	return p, nil
+}
