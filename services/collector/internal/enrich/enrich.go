@@ -1,0 +1,256 @@
+// Package enrich fills the collector-derived fields of an event: user-agent
+// details, referrer host, UTM parameters from the page URL, and a cookieless
+// visitor id. It also drops the raw client IP unless the operator keeps it.
+package enrich
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	useragent "github.com/medama-io/go-useragent"
+	"github.com/medama-io/go-useragent/agents"
+
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+)
+
+// ErrVisitorSecretShort is returned by Config.Validate for a secret that is too short to be a key.
+var ErrVisitorSecretShort = errors.New("enrich: visitor id secret must be at least 16 bytes when set")
+
+// Config configures enrichment.
+type Config struct {
+	// VisitorIDSecret keys the daily salt of cookieless visitor ids:
+	// salt = HMAC-SHA256(secret, UTC date). Every replica must share it to
+	// derive the same id for the same visitor. When empty a random secret is
+	// generated at start: ids then differ between replicas and restarts.
+	VisitorIDSecret string
+	// KeepRawIP keeps client.ip in the event written to Kafka. Off by
+	// default: the raw IP is personal data and is only used for the visitor id.
+	KeepRawIP bool
+}
+
+// DefaultConfig returns the defaults: a random secret, raw IPs dropped.
+func DefaultConfig() Config { return Config{} }
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	if c.VisitorIDSecret != "" && len(c.VisitorIDSecret) < 16 {
+		return ErrVisitorSecretShort
+	}
+	return nil
+}
+
+// Enricher enriches events. It is safe for concurrent use.
+type Enricher struct {
+	parser    *useragent.Parser
+	secret    []byte
+	keepRawIP bool
+
+	mu        sync.Mutex
+	saltDay   string
+	saltValue []byte
+}
+
+// New builds an Enricher. GeneratedSecret reports whether no secret was
+// configured and a random one is used.
+func New(cfg Config) (e *Enricher, generatedSecret bool, err error) {
+	secret := []byte(cfg.VisitorIDSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, false, fmt.Errorf("generate visitor id secret: %w", err)
+		}
+		generatedSecret = true
+	}
+	return &Enricher{parser: useragent.NewParser(), secret: secret, keepRawIP: cfg.KeepRawIP}, generatedSecret, nil
+}
+
+// Enrich fills ev.Enrichment (replacing what the client sent), page-derived
+// UTM fields and, when ev has no visitor id, a derived one. peerIP is the
+// address of the gRPC peer, used when the event carries no client.ip.
+// eventIDAssigned and clockClamped come from validation and are recorded.
+func (e *Enricher) Enrich(ev *eventv1.Event, peerIP string, receivedAt time.Time, eventIDAssigned, clockClamped bool) {
+	en := &eventv1.Enrichment{EventIdAssigned: eventIDAssigned, ClockClamped: clockClamped}
+	ev.Enrichment = en
+
+	userAgent := ev.GetClient().GetUserAgent()
+	if userAgent != "" {
+		e.describeAgent(userAgent, en)
+	}
+	if ref := ev.GetPage().GetReferrer(); ref != "" {
+		en.ReferrerHost = hostOf(ref)
+	}
+	if pageURL := ev.GetPage().GetUrl(); pageURL != "" {
+		fillUTM(ev, pageURL)
+	}
+
+	ip := ev.GetClient().GetIp()
+	if ip == "" {
+		ip = peerIP
+	}
+	if ev.VisitorId == "" {
+		ev.VisitorId = e.visitorID(receivedAt, ev.SiteId, ip, userAgent)
+		en.VisitorIdDerived = true
+	}
+	if !e.keepRawIP && ev.Client != nil {
+		ev.Client.Ip = ""
+	}
+}
+
+// VisitorID is the cookieless id of (site, ip, user agent) on the UTC day of
+// at: HMAC-SHA256 keyed with that day's salt, hex of the first 16 bytes. It
+// changes every day, so visitors cannot be followed across days.
+func (e *Enricher) visitorID(at time.Time, site, ip, userAgent string) string {
+	mac := hmac.New(sha256.New, e.dailySalt(at))
+	// NUL separators: no field can run into the next one.
+	mac.Write([]byte(site))
+	mac.Write([]byte{0})
+	mac.Write([]byte(ip))
+	mac.Write([]byte{0})
+	mac.Write([]byte(userAgent))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// dailySalt is HMAC-SHA256(secret, "YYYY-MM-DD") of the UTC day of at, so
+// replicas sharing the secret agree without talking to each other.
+func (e *Enricher) dailySalt(at time.Time) []byte {
+	day := at.UTC().Format(time.DateOnly)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if day != e.saltDay {
+		mac := hmac.New(sha256.New, e.secret)
+		mac.Write([]byte(day))
+		e.saltDay, e.saltValue = day, mac.Sum(nil)
+	}
+	return e.saltValue
+}
+
+func (e *Enricher) describeAgent(userAgent string, en *eventv1.Enrichment) {
+	agent := e.parser.Parse(userAgent)
+	en.Browser = string(agent.Browser())
+	en.BrowserVersion = agent.BrowserVersion()
+	en.Os = string(agent.OS())
+	en.OsVersion = osVersion(userAgent, agent.OS())
+	en.IsBot = agent.IsBot() || looksAutomated(userAgent)
+	switch {
+	case en.IsBot:
+		en.DeviceClass = eventv1.DeviceClass_DEVICE_CLASS_BOT
+	case agent.IsTablet():
+		en.DeviceClass = eventv1.DeviceClass_DEVICE_CLASS_TABLET
+	case agent.IsMobile():
+		en.DeviceClass = eventv1.DeviceClass_DEVICE_CLASS_MOBILE
+	case agent.IsDesktop():
+		en.DeviceClass = eventv1.DeviceClass_DEVICE_CLASS_DESKTOP
+	default:
+		en.DeviceClass = eventv1.DeviceClass_DEVICE_CLASS_OTHER
+	}
+}
+
+// automatedMarkers are substrings (lower case) of user agents of crawlers,
+// monitors, HTTP libraries and headless browsers that the parser's bot list
+// does not always catch.
+var automatedMarkers = []string{
+	"bot", "crawler", "spider", "slurp", "headless", "curl/", "wget/", "python-requests",
+	"python-urllib", "go-http-client", "okhttp", "java/", "libwww", "httpclient", "axios/",
+	"node-fetch", "lighthouse", "pingdom", "uptime", "monitor", "scrapy", "facebookexternalhit",
+	"phantomjs", "puppeteer", "playwright", "selenium",
+}
+
+func looksAutomated(userAgent string) bool {
+	lower := strings.ToLower(userAgent)
+	for _, m := range automatedMarkers {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	windowsVersion = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
+	androidVersion = regexp.MustCompile(`Android (\d+(?:\.\d+){0,2})`)
+	iosVersion     = regexp.MustCompile(`(?:iPhone|CPU) OS (\d+(?:_\d+){0,2})`)
+	macVersion     = regexp.MustCompile(`Mac OS X (\d+(?:[._]\d+){0,2})`)
+	chromeOSVer    = regexp.MustCompile(`CrOS \S+ (\d+(?:\.\d+){0,3})`)
+)
+
+// windowsNames maps the NT kernel version a browser reports to the product
+// name; Windows 11 still reports NT 10.0.
+var windowsNames = map[string]string{
+	"10.0": "10", "6.3": "8.1", "6.2": "8", "6.1": "7", "6.0": "Vista", "5.1": "XP", "5.2": "XP",
+}
+
+// osVersion extracts the OS version the user agent reports, when it does.
+// The parsing library names the OS but not its version.
+func osVersion(userAgent string, os agents.OS) string {
+	switch os {
+	case agents.OSWindows:
+		if m := windowsVersion.FindStringSubmatch(userAgent); m != nil {
+			if name, ok := windowsNames[m[1]]; ok {
+				return name
+			}
+			return "NT " + m[1]
+		}
+	case agents.OSAndroid:
+		if m := androidVersion.FindStringSubmatch(userAgent); m != nil {
+			return m[1]
+		}
+	case agents.OSIOS:
+		if m := iosVersion.FindStringSubmatch(userAgent); m != nil {
+			return strings.ReplaceAll(m[1], "_", ".")
+		}
+	case agents.OSMacOS:
+		if m := macVersion.FindStringSubmatch(userAgent); m != nil {
+			return strings.ReplaceAll(m[1], "_", ".")
+		}
+	case agents.OSChromeOS:
+		if m := chromeOSVer.FindStringSubmatch(userAgent); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// hostOf returns the lower-case host of a URL without a leading "www.".
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+// fillUTM copies utm_* query parameters of the page URL into the empty UTM fields.
+func fillUTM(ev *eventv1.Event, pageURL string) {
+	u, err := url.Parse(pageURL)
+	if err != nil || u.RawQuery == "" {
+		return
+	}
+	q := u.Query()
+	if q.Get("utm_source") == "" && q.Get("utm_medium") == "" && q.Get("utm_campaign") == "" &&
+		q.Get("utm_term") == "" && q.Get("utm_content") == "" {
+		return
+	}
+	if ev.Utm == nil {
+		ev.Utm = &eventv1.Utm{}
+	}
+	for _, f := range []struct {
+		param string
+		field *string
+	}{
+		{"utm_source", &ev.Utm.Source}, {"utm_medium", &ev.Utm.Medium}, {"utm_campaign", &ev.Utm.Campaign},
+		{"utm_term", &ev.Utm.Term}, {"utm_content", &ev.Utm.Content},
+	} {
+		if *f.field == "" {
+			*f.field = q.Get(f.param)
+		}
+	}
+}

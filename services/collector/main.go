@@ -1,0 +1,124 @@
+// Command collector is Footprint's front door: a gRPC service that validates
+// and enriches events and answers OK only once Kafka holds them.
+//
+// Configuration comes from FOOTPRINT_* environment variables; `collector
+// -help` lists them with their defaults (README.md has the same table).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/footprint/footprint/internal/admin"
+	"github.com/footprint/footprint/services/collector/internal/auth"
+	"github.com/footprint/footprint/services/collector/internal/config"
+	"github.com/footprint/footprint/services/collector/internal/enrich"
+	"github.com/footprint/footprint/services/collector/internal/producer"
+	"github.com/footprint/footprint/services/collector/internal/server"
+	"github.com/footprint/footprint/services/collector/internal/validate"
+)
+
+func main() {
+	help := flag.Bool("help", false, "list the environment variables and exit")
+	flag.Parse()
+	if *help {
+		printVars()
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "collector:", err)
+		os.Exit(1)
+	}
+}
+
+func printVars() {
+	def := config.Default()
+	for _, v := range config.Vars() {
+		fmt.Printf("%s (default %q)\n    %s\n", v.Name, v.Default(&def), v.Help)
+	}
+}
+
+func run() error {
+	cfg, err := config.FromEnv(os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	logger := newLogger(cfg.LogLevel)
+
+	keyring, err := auth.Load(cfg.Auth)
+	if err != nil {
+		return fmt.Errorf("api keys: %w", err)
+	}
+	validator, err := validate.New(cfg.Limits)
+	if err != nil {
+		return err
+	}
+	enricher, generatedSecret, err := enrich.New(cfg.Enrich)
+	if err != nil {
+		return err
+	}
+	if generatedSecret {
+		logger.Warn("FOOTPRINT_COLLECTOR_VISITOR_SECRET is not set: using a random secret, so derived visitor ids differ between replicas and restarts")
+	}
+
+	reg := admin.NewRegistry()
+	var prod *producer.Producer
+	metrics := server.NewMetrics(reg, func() int { return prod.QueueLen() })
+	prod, err = producer.New(cfg.Kafka, metrics, logger)
+	if err != nil {
+		return err
+	}
+
+	srv, err := server.New(cfg.Server, server.Deps{
+		Validator: validator, Enricher: enricher, Producer: prod, Keyring: keyring, Metrics: metrics, Logger: logger,
+	})
+	if err != nil {
+		prod.Close(0)
+		return err
+	}
+	lis, err := net.Listen("tcp", cfg.Server.GRPCAddr)
+	if err != nil {
+		prod.Close(0)
+		return fmt.Errorf("grpc listen: %w", err)
+	}
+	logger.Info("collector starting", "grpc", lis.Addr().String(), "admin", cfg.Admin.Addr,
+		"kafka", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "api_keys", keyring.Len())
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	adminSrv := admin.New(cfg.Admin, reg, prod.Ready, logger)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, lis) })
+	g.Go(func() error { return adminSrv.Run(gctx) })
+	serveErr := g.Wait()
+
+	// Every call has returned: flush what is still queued (acknowledgements of
+	// calls that gave up early), then close.
+	if left := prod.Close(cfg.Server.ShutdownTimeout); left > 0 {
+		logger.Warn("producer closed with undelivered messages", "messages", left)
+	}
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return serveErr
+	}
+	logger.Info("collector stopped")
+	return nil
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
