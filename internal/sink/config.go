@@ -1,0 +1,109 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Named configuration errors, combined with errors.Join by Config.Validate.
+var (
+	ErrBrokersRequired  = errors.New("sink: kafka brokers are required")
+	ErrTopicRequired    = errors.New("sink: kafka topic is required")
+	ErrDLQTopicRequired = errors.New("sink: dlq topic is required and must differ from the topic")
+	ErrGroupRequired    = errors.New("sink: consumer group is required")
+	ErrWriterRequired   = errors.New("sink: writer name is required (pg_writer or ch_writer)")
+	ErrBatchMaxEvents   = errors.New("sink: batch max events must be between 1 and 1000000")
+	ErrBatchMaxBytes    = errors.New("sink: batch max bytes must be between 1 KiB and 1 GiB")
+	ErrBatchMaxWait     = errors.New("sink: batch max wait must be between 1ms and 1m")
+	ErrTimeouts         = errors.New("sink: write, shutdown and session timeouts must be positive")
+	ErrRetry            = errors.New("sink: retry backoff must satisfy 0 < initial <= max")
+)
+
+// Config configures the consume loop. Every field has a default in
+// DefaultConfig and a help string in its `help` tag; the services map their
+// FOOTPRINT_* environment variables onto it explicitly.
+type Config struct {
+	Brokers         string        `help:"Kafka bootstrap servers, comma separated"`
+	Topic           string        `help:"topic the events are read from"`
+	DLQTopic        string        `help:"dead-letter topic for messages that cannot be stored (default <topic>.dlq)"`
+	Group           string        `help:"Kafka consumer group of this writer"`
+	Writer          string        `help:"writer name used in metric names and the DLQ writer header (pg_writer, ch_writer)"`
+	BatchMaxEvents  int           `help:"a batch is written when it holds this many events"`
+	BatchMaxBytes   int           `help:"a batch is written when its message values reach this many bytes"`
+	BatchMaxWait    time.Duration `help:"a batch is written at the latest this long after its first message"`
+	WriteTimeout    time.Duration `help:"timeout of one store write attempt"`
+	RetryInitial    time.Duration `help:"first backoff after a failed store write"`
+	RetryMax        time.Duration `help:"cap of the exponential backoff between store write attempts"`
+	ShutdownTimeout time.Duration `help:"on SIGTERM, how long to keep trying to write and commit the current batch"`
+	SessionTimeout  time.Duration `help:"Kafka group session timeout: how fast a dead replica's partitions move"`
+}
+
+// DefaultConfig returns the defaults for a writer; writer is "pg_writer" or
+// "ch_writer" and also picks the default consumer group.
+func DefaultConfig(writer string) Config {
+	group := "footprint-" + dashed(writer)
+	return Config{
+		Brokers:  "127.0.0.1:9092",
+		Topic:    "footprint.events.v1",
+		DLQTopic: "footprint.events.v1.dlq",
+		Group:    group,
+		Writer:   writer,
+		// Sized for throughput: both stores load 50k rows in well under a
+		// second, and one second of latency is invisible on a dashboard.
+		BatchMaxEvents:  50_000,
+		BatchMaxBytes:   16 << 20,
+		BatchMaxWait:    time.Second,
+		WriteTimeout:    30 * time.Second,
+		RetryInitial:    200 * time.Millisecond,
+		RetryMax:        10 * time.Second,
+		ShutdownTimeout: 30 * time.Second,
+		SessionTimeout:  10 * time.Second,
+	}
+}
+
+func dashed(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '_' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// Validate reports every configuration error at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Brokers == "" {
+		errs = append(errs, ErrBrokersRequired)
+	}
+	if c.Topic == "" {
+		errs = append(errs, ErrTopicRequired)
+	}
+	if c.DLQTopic == "" || c.DLQTopic == c.Topic {
+		errs = append(errs, ErrDLQTopicRequired)
+	}
+	if c.Group == "" {
+		errs = append(errs, ErrGroupRequired)
+	}
+	if c.Writer == "" {
+		errs = append(errs, ErrWriterRequired)
+	}
+	if c.BatchMaxEvents < 1 || c.BatchMaxEvents > 1_000_000 {
+		errs = append(errs, fmt.Errorf("%w: got %d", ErrBatchMaxEvents, c.BatchMaxEvents))
+	}
+	if c.BatchMaxBytes < 1<<10 || c.BatchMaxBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("%w: got %d", ErrBatchMaxBytes, c.BatchMaxBytes))
+	}
+	if c.BatchMaxWait < time.Millisecond || c.BatchMaxWait > time.Minute {
+		errs = append(errs, fmt.Errorf("%w: got %s", ErrBatchMaxWait, c.BatchMaxWait))
+	}
+	if c.WriteTimeout <= 0 || c.ShutdownTimeout <= 0 || c.SessionTimeout <= 0 {
+		errs = append(errs, ErrTimeouts)
+	}
+	if c.RetryInitial <= 0 || c.RetryMax < c.RetryInitial {
+		errs = append(errs, ErrRetry)
+	}
+	return errors.Join(errs...)
+}
