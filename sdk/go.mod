@@ -6,3 +6,17 @@ replace (
 	github.com/footprint/footprint/gen => ../gen
 	github.com/footprint/footprint/internal => ../internal
 )
+
+require (
+	github.com/footprint/footprint/gen v0.0.0-00010101000000-000000000000
+	github.com/google/uuid v1.6.0
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+)
