@@ -1,0 +1,127 @@
+// Package baseline implements what Footprint is measured against: the raw
+// speed of each component underneath (a bare confluent-kafka-go producer, a
+// bare pgx COPY, a bare ClickHouse native batch insert) and the original
+// system's design (consume one message, INSERT it, commit its offset).
+package baseline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/footprint/footprint/bench/internal/gen"
+)
+
+// ProducerConfig mirrors the collector's producer settings so the raw
+// producer differs from it only by what the collector adds on top.
+type ProducerConfig struct {
+	Brokers     string
+	Topic       string
+	Compression string
+	LingerMs    int
+	// InFlight bounds the messages produced but not yet acknowledged, so the
+	// local queue never overflows.
+	InFlight int
+	// Progress, when set, is called now and then with the acknowledged count.
+	Progress func(acked int)
+}
+
+// Produce sends msgs to the topic with an idempotent acks=all producer and
+// returns when every message is acknowledged. The duration runs from the
+// first Produce to the last delivery report.
+func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (time.Duration, error) {
+	if cfg.InFlight <= 0 {
+		cfg.InFlight = 100_000
+	}
+	p, err := kafka.NewProducer(&kafka.ConfigMap{
+		"bootstrap.servers": cfg.Brokers,
+		// The same durability as the collector: idempotent, acknowledged by all ISRs.
+		"enable.idempotence": true,
+		"acks":               "all",
+		// The same compression and batching as the collector.
+		"compression.type": cfg.Compression,
+		"linger.ms":        cfg.LingerMs,
+		"batch.size":       1 << 20,
+		// Room for InFlight messages: we bound them ourselves.
+		"queue.buffering.max.messages": cfg.InFlight + 1000,
+		"queue.buffering.max.kbytes":   1 << 20,
+		// Delivery reports need only the status: do not copy values back.
+		"go.delivery.report.fields": "none",
+		"client.id":                 "footprint-bench-raw-producer",
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create producer: %w", err)
+	}
+	defer p.Close()
+	headers := make([]kafka.Header, 0, 3)
+	for _, h := range gen.Headers() {
+		headers = append(headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
+	}
+	reports := make(chan kafka.Event, cfg.InFlight)
+	slots := make(chan struct{}, cfg.InFlight)
+	errc := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		acked := 0
+		for acked < len(msgs) {
+			var ev kafka.Event
+			select {
+			case ev = <-reports:
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+			m, ok := ev.(*kafka.Message)
+			if !ok {
+				continue
+			}
+			if m.TopicPartition.Error != nil {
+				errc <- fmt.Errorf("delivery: %w", m.TopicPartition.Error)
+				return
+			}
+			acked++
+			<-slots
+			if cfg.Progress != nil && acked%100_000 == 0 {
+				cfg.Progress(acked)
+			}
+		}
+	}()
+	topic := cfg.Topic
+	start := time.Now()
+	for i := range msgs {
+		select {
+		case slots <- struct{}{}:
+		case <-done:
+			return 0, producerErr(errc)
+		}
+		err := p.Produce(&kafka.Message{
+			TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
+			Key:            msgs[i].Key,
+			Value:          msgs[i].Value,
+			Headers:        headers,
+		}, reports)
+		if err != nil {
+			return 0, fmt.Errorf("produce: %w", err)
+		}
+	}
+	<-done
+	elapsed := time.Since(start)
+	select {
+	case err := <-errc:
+		return 0, err
+	default:
+	}
+	return elapsed, nil
+}
+
+func producerErr(errc chan error) error {
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return errors.New("producer stopped early")
+	}
+}

@@ -1,0 +1,357 @@
+// Package svc builds the Footprint services and runs them as subprocesses
+// with their configuration in the environment, the way an operator runs them,
+// and measures what each process uses from /proc.
+package svc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Service names, which are also the folders under services/.
+const (
+	Collector = "collector"
+	PGWriter  = "pg-writer"
+	CHWriter  = "ch-writer"
+)
+
+// ErrNotBuilt is returned when a service has no main package yet.
+var ErrNotBuilt = errors.New("service has no main package")
+
+// Build compiles services/<name> of repoRoot into binDir and returns the
+// binary path. It builds in workspace mode (go.work at the root), like
+// `make build`.
+func Build(ctx context.Context, repoRoot, binDir, name string) (string, error) {
+	dir := filepath.Join(repoRoot, "services", name)
+	list := exec.CommandContext(ctx, "go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...")
+	list.Dir = dir
+	out, err := list.Output()
+	if err != nil {
+		return "", fmt.Errorf("list packages of %s: %w", name, err)
+	}
+	var mainPkg string
+	for _, l := range strings.Fields(string(out)) {
+		// A service's own main is its module root or a cmd/ folder; examples
+		// and tools would come later in the list order.
+		if mainPkg == "" || len(l) < len(mainPkg) {
+			mainPkg = l
+		}
+	}
+	if mainPkg == "" {
+		return "", fmt.Errorf("%s: %w", name, ErrNotBuilt)
+	}
+	bin := filepath.Join(binDir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, mainPkg)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
+	}
+	return bin, nil
+}
+
+// FreePort returns a 127.0.0.1 address with a port nobody listens on now.
+func FreePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find free port: %w", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", fmt.Errorf("release free port: %w", err)
+	}
+	return addr, nil
+}
+
+// Process is a running service.
+type Process struct {
+	Name      string
+	AdminAddr string
+	cmd       *exec.Cmd
+	done      chan struct{}
+	waitErr   error
+	logPath   string
+	startCPU  float64
+	startTime time.Time
+}
+
+// Start runs bin with env added to the bench's own environment (minus any
+// FOOTPRINT_* variables, so a developer's shell cannot change the setup),
+// logging to logDir/<name>.log, and waits until its /readyz answers 200.
+func Start(ctx context.Context, name, bin string, env map[string]string, logDir string, logger *slog.Logger) (*Process, error) {
+	adminAddr := env["FOOTPRINT_ADMIN_ADDR"]
+	logPath := filepath.Join(logDir, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create log file: %w", err)
+	}
+	cmd := exec.Command(bin)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FOOTPRINT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	// Own process group: a Ctrl-C of the bench reaches us first, and we stop
+	// the service cleanly.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Process{Name: name, AdminAddr: adminAddr, cmd: cmd, done: make(chan struct{}), logPath: logPath, startTime: time.Now()}
+	go func() {
+		p.waitErr = cmd.Wait()
+		_ = logFile.Close()
+		close(p.done)
+	}()
+	logger.Debug("started service", "name", name, "pid", cmd.Process.Pid, "log", logPath)
+	if err := p.waitReady(ctx, 60*time.Second); err != nil {
+		_ = p.Stop(5 * time.Second)
+		return nil, fmt.Errorf("%s not ready: %w (log tail: %s)", name, err, p.LogTail(1500))
+	}
+	return p, nil
+}
+
+func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.waitErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		resp, err := client.Get("http://" + p.AdminAddr + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Errorf("readyz: %s", resp.Status)
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("after %v: %w", timeout, last)
+}
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// LogTail returns the last n bytes of the process log.
+func (p *Process) LogTail(n int) string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return ""
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Stop sends SIGTERM and waits up to grace before SIGKILL.
+func (p *Process) Stop(grace time.Duration) error {
+	if p.Exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop within %v after SIGTERM", p.Name, grace)
+	}
+}
+
+// Usage is what a process used.
+type Usage struct {
+	// PeakRSSMB is VmHWM: the peak resident set since the process started.
+	PeakRSSMB float64
+	// CPUSeconds is utime+stime.
+	CPUSeconds float64
+}
+
+// ReadUsage reads /proc/<pid>/status VmHWM and /proc/<pid>/stat utime+stime.
+func ReadUsage(pid int) (Usage, error) {
+	var u Usage
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, fmt.Errorf("read status: %w", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				u.PeakRSSMB = kb / 1024
+			}
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return u, fmt.Errorf("read stat: %w", err)
+	}
+	// The command name (field 2) may hold spaces: fields count from the
+	// closing parenthesis. utime and stime are fields 14 and 15.
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return u, fmt.Errorf("parse /proc/%d/stat: %w", pid, errors.ErrUnsupported)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return u, fmt.Errorf("parse /proc/%d/stat: %w", pid, errors.ErrUnsupported)
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	// USER_HZ is 100 on every Linux ABI Go supports.
+	u.CPUSeconds = (ut + st) / 100
+	return u, nil
+}
+
+// Mark remembers the CPU time used so far, so Since reports one phase.
+func (p *Process) Mark() {
+	if u, err := ReadUsage(p.Pid()); err == nil {
+		p.startCPU = u.CPUSeconds
+	}
+	p.startTime = time.Now()
+}
+
+// Since returns the usage since the last Mark (CPU) and the peak RSS since
+// start, plus the wall time since Mark.
+func (p *Process) Since() (Usage, time.Duration, error) {
+	u, err := ReadUsage(p.Pid())
+	if err != nil {
+		return u, 0, err
+	}
+	u.CPUSeconds -= p.startCPU
+	return u, time.Since(p.startTime), nil
+}
+
+// Metric scrapes /metrics and returns the sum of all samples of the metric
+// family name (all label sets), and whether any sample was found.
+func (p *Process) Metric(ctx context.Context, name string) (float64, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.AdminAddr+"/metrics", nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("metrics request: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false, fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, false, fmt.Errorf("read metrics: %w", err)
+	}
+	return SumMetric(string(body), name)
+}
+
+// SumMetric sums the samples of one metric in Prometheus text format.
+func SumMetric(text, name string) (float64, bool, error) {
+	var sum float64
+	found := false
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		rest := line[len(name):]
+		if rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		// With labels the value is the field after the closing brace.
+		val := f[len(f)-1]
+		if j := strings.LastIndexByte(line, '}'); j >= 0 {
+			vf := strings.Fields(line[j+1:])
+			if len(vf) == 0 {
+				continue
+			}
+			val = vf[0]
+		} else {
+			val = f[1]
+		}
+		v, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("parse %q: %w", line, err)
+		}
+		sum += v
+		found = true
+	}
+	return sum, found, nil
+}
+
+// Profile fetches a CPU profile of the given length from the admin port's
+// /debug/pprof/profile into path.
+func (p *Process) Profile(ctx context.Context, seconds int, path string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.AdminAddr, seconds)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("profile request: %w", err)
+	}
+	resp, err := (&http.Client{Timeout: time.Duration(seconds+30) * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create profile file: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close profile: %w", err)
+	}
+	return nil
+}
