@@ -11,6 +11,7 @@ require (
 	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/footprint/footprint/gen v0.0.0
 	github.com/footprint/footprint/internal v0.0.0-00010101000000-000000000000
+	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
 	github.com/medama-io/go-useragent v1.2.5
 	github.com/prometheus/client_golang v1.23.2
