@@ -1,0 +1,85 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const partitionLayout = "20060102"
+
+func partitionName(day time.Time) string { return "events_p" + day.Format(partitionLayout) }
+
+// Maintain creates the daily partitions from today to PartitionsAhead days
+// ahead and, when RetentionDays > 0, drops partitions (and deletes rows of
+// the default partition) older than the retention. It is idempotent.
+func (s *Store) Maintain(ctx context.Context, now time.Time) error {
+	today := now.UTC().Truncate(24 * time.Hour)
+	var errs []error
+	for i := range s.cfg.PartitionsAhead + 1 {
+		day := today.AddDate(0, 0, i)
+		name := pgx.Identifier{s.cfg.Schema, partitionName(day)}.Sanitize()
+		sql := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')",
+			name, s.events, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339))
+		if _, err := s.pool.Exec(ctx, sql); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+				// The default partition already holds rows of that day (the
+				// writer was down longer than PartitionsAhead days): they stay
+				// in the default partition, which is still indexed and queried.
+				s.log.Warn("partition not created: default partition holds rows of that day", "partition", partitionName(day))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("create partition %s: %w", partitionName(day), err))
+		}
+	}
+	if s.cfg.RetentionDays > 0 {
+		if err := s.applyRetention(ctx, today.AddDate(0, 0, -s.cfg.RetentionDays)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) applyRetention(ctx context.Context, cutoff time.Time) error {
+	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid
+		JOIN pg_class p ON p.oid = i.inhparent
+		JOIN pg_namespace n ON n.oid = p.relnamespace
+		WHERE n.nspname = $1 AND p.relname = 'events'`, s.cfg.Schema)
+	if err != nil {
+		return fmt.Errorf("list partitions: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list partitions: %w", err)
+	}
+	for _, n := range names {
+		day, err := time.Parse(partitionLayout, trimPrefix(n, "events_p"))
+		if err != nil || day.AddDate(0, 0, 1).After(cutoff) {
+			continue
+		}
+		// The whole day is older than the cutoff: dropping is instant and
+		// leaves no dead tuples, unlike DELETE.
+		if _, err := s.pool.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{s.cfg.Schema, n}.Sanitize()); err != nil {
+			return fmt.Errorf("drop partition %s: %w", n, err)
+		}
+		s.log.Info("dropped partition past retention", "partition", n)
+	}
+	// Rows in the default partition have no partition to drop.
+	if _, err := s.pool.Exec(ctx, "DELETE FROM "+pgx.Identifier{s.cfg.Schema, "events_default"}.Sanitize()+" WHERE occurred_at < $1", cutoff); err != nil {
+		return fmt.Errorf("retention on default partition: %w", err)
+	}
+	return nil
+}
+
+func trimPrefix(s, p string) string {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return ""
+}
