@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/testenv"
+)
+
+// TestSIGTERMDuringLoad builds the binary, runs it against the real broker,
+// loads it from several goroutines and sends SIGTERM mid-load. Every event of
+// every call that returned OK must be on the topic, and the process must
+// exit 0.
+func TestSIGTERMDuringLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the collector binary")
+	}
+	brokers := testenv.KafkaBrokers(t)
+	topic := testenv.NewTopic(t, brokers, 3)
+
+	bin := filepath.Join(t.TempDir(), "collector")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	grpcAddr, adminAddr := freeAddr(t), freeAddr(t)
+	var logs lockedBuffer
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"FOOTPRINT_KAFKA_BROKERS="+brokers,
+		"FOOTPRINT_KAFKA_TOPIC="+topic,
+		"FOOTPRINT_ADMIN_ADDR="+adminAddr,
+		"FOOTPRINT_LOG_LEVEL=info",
+		"FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr,
+		"FOOTPRINT_COLLECTOR_API_KEYS=load_key=load",
+		"FOOTPRINT_COLLECTOR_VISITOR_SECRET=sigterm-test-visitor-secret",
+	)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("collector output:\n%s", logs.String())
+		}
+	})
+	waitReady(t, "http://"+adminAddr+"/readyz", exited)
+
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := collectorv1.NewCollectorServiceClient(conn)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer load_key")
+
+	const workers, batch, maxCallsPerWorker = 4, 20, 2000
+	var (
+		mu            sync.Mutex
+		acknowledged  []string // event ids of calls that returned OK
+		okCalls       atomic.Int64
+		failedCalls   atomic.Int64
+		terminated    atomic.Bool
+		errsBeforeSig []error
+		wg            sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for call := range maxCallsPerWorker {
+				req := &collectorv1.IngestRequest{}
+				for i := range batch {
+					req.Events = append(req.Events, &eventv1.Event{
+						EventId: uuid.NewString(), SiteId: "load", VisitorId: fmt.Sprintf("w%d-%d", w, i),
+					})
+				}
+				callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				_, err := client.Ingest(callCtx, req)
+				cancel()
+				if err == nil {
+					okCalls.Add(1)
+					mu.Lock()
+					for _, ev := range req.Events {
+						acknowledged = append(acknowledged, ev.EventId)
+					}
+					mu.Unlock()
+					continue
+				}
+				failedCalls.Add(1)
+				if !terminated.Load() {
+					mu.Lock()
+					errsBeforeSig = append(errsBeforeSig, fmt.Errorf("worker %d call %d: %w", w, call, err))
+					mu.Unlock()
+				}
+				return // the collector is going away (or broken): stop this worker
+			}
+		}()
+	}
+
+	// SIGTERM once the load is well under way.
+	loadDeadline := time.Now().Add(60 * time.Second)
+	for okCalls.Load() < 40 {
+		if time.Now().After(loadDeadline) {
+			t.Fatalf("only %d calls succeeded within 60s", okCalls.Load())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the load counter
+	}
+	okBefore := okCalls.Load()
+	terminated.Store(true)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("collector exited with %v, want exit status 0", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("collector did not exit within 60s of SIGTERM")
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, err := range errsBeforeSig {
+		t.Errorf("call failed before SIGTERM: %v", err)
+	}
+	t.Logf("%d OK calls before SIGTERM, %d OK in total, %d failed after SIGTERM; %d acknowledged events",
+		okBefore, okCalls.Load(), failedCalls.Load(), len(acknowledged))
+
+	onTopic := map[string]bool{}
+	for _, id := range readIDs(t, brokers, topic) {
+		onTopic[id] = true
+	}
+	missing := 0
+	for _, id := range acknowledged {
+		if !onTopic[id] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d acknowledged events are not on the topic", missing, len(acknowledged))
+	}
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitReady polls /readyz until it answers 200, the process exits, or 60 s pass.
+func waitReady(t *testing.T, url string, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: 3 * time.Second}
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("collector exited before it was ready: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collector not ready within 60s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval
+	}
+}
+
+// readIDs returns the event ids of every message on the topic, reading each
+// partition up to its high watermark.
+func readIDs(t *testing.T, brokers, topic string) []string {
+	t.Helper()
+	consumer, err := kafka.NewConsumer(&kafka.ConfigMap{
+		"bootstrap.servers": brokers, "group.id": "unused-assign-only", "enable.auto.commit": false,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	md, err := consumer.GetMetadata(&topic, false, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	high := map[int32]int64{}
+	var assign []kafka.TopicPartition
+	for _, p := range md.Topics[topic].Partitions {
+		lo, hi, err := consumer.QueryWatermarkOffsets(topic, p.ID, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hi > lo {
+			high[p.ID] = hi
+			assign = append(assign, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(lo)})
+		}
+	}
+	if len(assign) == 0 {
+		return nil
+	}
+	if err := consumer.Assign(assign); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	deadline := time.Now().Add(60 * time.Second)
+	for len(high) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions %v not read to the end within 60s", high)
+		}
+		m, ok := consumer.Poll(200).(*kafka.Message)
+		if !ok {
+			continue
+		}
+		hi, reading := high[m.TopicPartition.Partition]
+		if !reading || int64(m.TopicPartition.Offset) >= hi {
+			continue
+		}
+		var ev eventv1.Event
+		if err := proto.Unmarshal(m.Value, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.EventId)
+		if int64(m.TopicPartition.Offset)+1 >= hi {
+			delete(high, m.TopicPartition.Partition)
+		}
+	}
+	return ids
+}
+
+// lockedBuffer collects the child's output from two pipes at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
