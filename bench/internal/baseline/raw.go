@@ -41,7 +41,8 @@ func FindPGTable(ctx context.Context, pool *pgxpool.Pool, name string) (PGTable,
 	return t, nil
 }
 
-func (t PGTable) ident() string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
+// Ident is the quoted schema-qualified table name.
+func (t PGTable) Ident() string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
 
 func (t PGTable) cols() string {
 	q := make([]string, len(t.Columns))
@@ -63,14 +64,14 @@ func PGReload(ctx context.Context, pool *pgxpool.Pool, t PGTable) (rows int64, d
 	}
 	defer conn.Release()
 	var buf bytes.Buffer
-	if _, err := conn.Conn().PgConn().CopyTo(ctx, &buf, "COPY (SELECT "+t.cols()+" FROM "+t.ident()+") TO STDOUT (FORMAT binary)"); err != nil {
+	if _, err := conn.Conn().PgConn().CopyTo(ctx, &buf, "COPY (SELECT "+t.cols()+" FROM "+t.Ident()+") TO STDOUT (FORMAT binary)"); err != nil {
 		return 0, 0, fmt.Errorf("copy out: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "TRUNCATE "+t.ident()); err != nil {
+	if _, err := conn.Exec(ctx, "TRUNCATE "+t.Ident()); err != nil {
 		return 0, 0, fmt.Errorf("truncate: %w", err)
 	}
 	start := time.Now()
-	tag, err := conn.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+t.ident()+" ("+t.cols()+") FROM STDIN (FORMAT binary)")
+	tag, err := conn.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+t.Ident()+" ("+t.cols()+") FROM STDIN (FORMAT binary)")
 	if err != nil {
 		return 0, 0, fmt.Errorf("copy in: %w", err)
 	}

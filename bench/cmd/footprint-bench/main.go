@@ -1,0 +1,116 @@
+// Command footprint-bench runs the benchmark suite against the local stack
+// and writes <out>/latest.md, latest.json and latest.png. See bench/README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/footprint/footprint/bench/internal/suite"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "footprint-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("footprint-bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "smoke run with tiny sizes (seconds; for CI): every scenario and ratio, meaningless numbers")
+	def := suite.DefaultConfig()
+	events := fs.Int("events", 0, fmt.Sprintf("events pre-filled for the writer drains and sent by the raw producer (default %d; quick %d)", def.Events, suite.QuickConfig().Events))
+	out := fs.String("out", def.Out, "results directory")
+	partitions := fs.Int("partitions", 0, fmt.Sprintf("partitions of every topic (default %d)", def.Partitions))
+	clients := fs.Int("clients", 0, fmt.Sprintf("concurrent gRPC clients (default %d)", def.Clients))
+	batches := fs.String("batch-sizes", "", "events per Ingest request, comma-separated (default 1,100,1000)")
+	window := fs.Int("stream-window", 0, fmt.Sprintf("batches in flight per IngestStream (default %d)", def.StreamWindow))
+	ingestCap := fs.Duration("ingest-cap", 0, fmt.Sprintf("time cap of each collector variant and of the end-to-end max-rate phase (default %v)", def.IngestCap))
+	sample := fs.Int("per-message-sample", 0, fmt.Sprintf("messages per per-message baseline (default %d)", def.PerMessageSample))
+	sampleCap := fs.Duration("per-message-cap", 0, fmt.Sprintf("time cap of each per-message baseline (default %v)", def.PerMessageCap))
+	e2e := fs.Int("e2e-events", 0, fmt.Sprintf("events of the end-to-end max-rate phase (default %d)", def.E2EEvents))
+	latDur := fs.Duration("latency-duration", 0, fmt.Sprintf("length of each latency phase (default %v)", def.LatencyDuration))
+	writerBatch := fs.Int("writer-batch-events", 0, "FOOTPRINT_WRITER_BATCH_MAX_EVENTS for both writers (default: the writers' own)")
+	writerWait := fs.Duration("writer-batch-wait", 0, "FOOTPRINT_WRITER_BATCH_MAX_WAIT for both writers (default: the writers' own)")
+	var serviceEnv listFlag
+	fs.Var(&serviceEnv, "service-env", "KEY=VALUE added to every service's environment (repeatable)")
+	profile := fs.Bool("profile", false, "capture CPU profiles of the services under load into <out>/*.prof")
+	profileSecs := fs.Int("profile-seconds", 0, fmt.Sprintf("length of each CPU profile (default %d)", def.ProfileSeconds))
+	keep := fs.Bool("keep", false, "keep topics, databases and service logs for inspection")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := def
+	if *quick {
+		cfg = suite.QuickConfig()
+	}
+	setInt := func(dst *int, v int) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	setDur := func(dst *time.Duration, v time.Duration) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	setInt(&cfg.Events, *events)
+	setInt(&cfg.Partitions, *partitions)
+	setInt(&cfg.Clients, *clients)
+	setInt(&cfg.StreamWindow, *window)
+	setInt(&cfg.PerMessageSample, *sample)
+	setInt(&cfg.E2EEvents, *e2e)
+	setInt(&cfg.ProfileSeconds, *profileSecs)
+	setDur(&cfg.IngestCap, *ingestCap)
+	setDur(&cfg.PerMessageCap, *sampleCap)
+	setDur(&cfg.LatencyDuration, *latDur)
+	cfg.WriterBatchEvents = *writerBatch
+	cfg.WriterBatchWait = *writerWait
+	cfg.ServiceEnv = serviceEnv
+	cfg.Profile = *profile
+	cfg.Keep = *keep
+	cfg.Out = *out
+	if *batches != "" {
+		cfg.BatchSizes = nil
+		for _, f := range strings.Split(*batches, ",") {
+			b, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("--batch-sizes: %w", err)
+			}
+			cfg.BatchSizes = append(cfg.BatchSizes, b)
+		}
+	}
+	cfg.Command = "footprint-bench " + strings.Join(args, " ")
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := suite.Run(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := rep.Write(cfg.Out); err != nil {
+		return err
+	}
+	logger.Info("results written", "dir", cfg.Out, "wall_seconds", int(rep.WallSeconds))
+	return nil
+}

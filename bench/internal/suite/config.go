@@ -1,0 +1,131 @@
+// Package suite runs the benchmark scenarios against the real services
+// (built from this repository and run as subprocesses) and the baselines,
+// and assembles the report.
+package suite
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors of Config.Validate.
+var (
+	ErrEvents     = errors.New("suite: events must be at least 1000")
+	ErrPartitions = errors.New("suite: partitions must be positive")
+	ErrClients    = errors.New("suite: clients must be positive")
+	ErrBatchSizes = errors.New("suite: batch sizes must be between 1 and 1000")
+	ErrSample     = errors.New("suite: per-message sample must be positive")
+	ErrDurations  = errors.New("suite: phase durations must be positive")
+)
+
+// Config configures a run.
+type Config struct {
+	// Mode is "full" or "quick", for the report.
+	Mode string
+	// Events is the number of events pre-filled for the writer drains and
+	// sent by the raw producer; it also caps each collector variant.
+	Events int
+	// Out is the results directory.
+	Out string
+	// Partitions of every topic the suite creates.
+	Partitions int
+	// Clients is the number of concurrent gRPC clients.
+	Clients int
+	// BatchSizes are the events per Ingest request to measure.
+	BatchSizes []int
+	// StreamWindow is the number of batches in flight per stream.
+	StreamWindow int
+	// IngestCap caps each collector variant's duration.
+	IngestCap time.Duration
+	// PerMessageSample and PerMessageCap bound each per-message baseline.
+	PerMessageSample int
+	PerMessageCap    time.Duration
+	// E2EEvents caps the end-to-end max-rate phase (also capped by IngestCap).
+	E2EEvents int
+	// LatencyDuration is the length of each paced latency phase.
+	LatencyDuration time.Duration
+	// Compression and LingerMs are the producer settings the raw producer
+	// shares with the collector (the collector's defaults).
+	Compression string
+	LingerMs    int
+	// WriterBatchEvents, WriterBatchWait configure both writers (0: their defaults).
+	WriterBatchEvents int
+	WriterBatchWait   time.Duration
+	// ServiceEnv is added to every service's environment (KEY=VALUE).
+	ServiceEnv []string
+	// Profile captures CPU profiles of each service under load into Out.
+	Profile        bool
+	ProfileSeconds int
+	// Keep leaves topics and databases in place for inspection.
+	Keep bool
+	// Command is the command line, for the report.
+	Command string
+}
+
+// DefaultConfig is the full run: sized for steady state on a 2-core box in
+// well under 15 minutes.
+func DefaultConfig() Config {
+	return Config{
+		Mode:             "full",
+		Events:           1_000_000,
+		Out:              "results",
+		Partitions:       6,
+		Clients:          4,
+		BatchSizes:       []int{1, 100, 1000},
+		StreamWindow:     4,
+		IngestCap:        20 * time.Second,
+		PerMessageSample: 10_000,
+		PerMessageCap:    20 * time.Second,
+		E2EEvents:        1_000_000,
+		LatencyDuration:  20 * time.Second,
+		Compression:      "zstd",
+		LingerMs:         5,
+		ProfileSeconds:   10,
+	}
+}
+
+// QuickConfig is the CI smoke run: every scenario and ratio, tiny sizes.
+func QuickConfig() Config {
+	c := DefaultConfig()
+	c.Mode = "quick"
+	c.Events = 5_000
+	c.Partitions = 3
+	c.Clients = 2
+	c.IngestCap = 2 * time.Second
+	c.PerMessageSample = 200
+	c.PerMessageCap = 3 * time.Second
+	c.E2EEvents = 5_000
+	c.LatencyDuration = 3 * time.Second
+	c.ProfileSeconds = 2
+	return c
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Events < 1000 {
+		errs = append(errs, ErrEvents)
+	}
+	if c.Partitions <= 0 {
+		errs = append(errs, ErrPartitions)
+	}
+	if c.Clients <= 0 {
+		errs = append(errs, ErrClients)
+	}
+	if len(c.BatchSizes) == 0 {
+		errs = append(errs, ErrBatchSizes)
+	}
+	for _, b := range c.BatchSizes {
+		if b < 1 || b > 1000 {
+			errs = append(errs, ErrBatchSizes)
+			break
+		}
+	}
+	if c.PerMessageSample <= 0 {
+		errs = append(errs, ErrSample)
+	}
+	if c.IngestCap <= 0 || c.PerMessageCap <= 0 || c.LatencyDuration <= 0 {
+		errs = append(errs, ErrDurations)
+	}
+	return errors.Join(errs...)
+}

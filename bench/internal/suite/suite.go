@@ -1,0 +1,306 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/footprint/footprint/bench/internal/gen"
+	"github.com/footprint/footprint/bench/internal/report"
+	"github.com/footprint/footprint/bench/internal/stack"
+	"github.com/footprint/footprint/bench/internal/svc"
+)
+
+// Site and key the benchmark clients use.
+const (
+	benchSite = "bench"
+	benchKey  = "bench-key"
+)
+
+// Names of the measurements ratios refer to.
+const (
+	mRawProducer = "raw producer (confluent-kafka-go)"
+	mPGWriter    = "pg-writer drain"
+	mPGRaw       = "raw COPY (PostgreSQL)"
+	mPGPerMsg    = "per-message baseline (PostgreSQL)"
+	mCHWriter    = "ch-writer drain"
+	mCHRaw       = "raw native insert (ClickHouse)"
+	mCHPerMsg    = "per-message baseline (ClickHouse)"
+	mE2E         = "end to end, both stores"
+	mE2EPerMsg   = "per-message baseline, slower store"
+)
+
+type runner struct {
+	cfg    Config
+	log    *slog.Logger
+	st     *stack.Stack
+	root   string
+	binDir string
+	logDir string
+	bins   map[string]string
+	binErr map[string]error
+	rep    *report.Report
+	msgs   []gen.Message
+	// prefilled is the topic the raw producer filled; the writer drains and
+	// per-message baselines read it.
+	prefilled string
+	res       []report.Resource
+}
+
+// Run executes every scenario and returns the report (also when some
+// scenarios failed: they are marked in it). The error is for what makes the
+// whole run meaningless (stack unreachable, bad config).
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	root, err := stack.RepoRoot(wd)
+	if err != nil {
+		return nil, err
+	}
+	st, err := stack.Open(ctx, stack.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("local stack (start it with `make infra`): %w", err)
+	}
+	defer st.Close()
+	st.Keep = cfg.Keep
+	tmp, err := os.MkdirTemp("", "footprint-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	r := &runner{cfg: cfg, log: logger, st: st, root: root, binDir: filepath.Join(tmp, "bin"), logDir: filepath.Join(tmp, "logs"),
+		bins: map[string]string{}, binErr: map[string]error{}}
+	for _, d := range []string{r.binDir, r.logDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	if cfg.Keep {
+		// Service logs are worth keeping when the resources are kept.
+		r.logDir = filepath.Join(cfg.Out, "logs")
+		if err := os.MkdirAll(r.logDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", r.logDir, err)
+		}
+	}
+	start := time.Now()
+	r.rep = &report.Report{Mode: cfg.Mode, Command: cfg.Command, Started: start}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := st.Cleanup(cctx); err != nil {
+			logger.Warn("cleanup", "err", err)
+		}
+	}()
+	r.setup(ctx)
+	r.build(ctx)
+
+	logger.Info("generating events", "events", cfg.Events)
+	g := gen.New(gen.Config{Sites: []string{benchSite}, Seed: uint64(start.UnixNano()), Enriched: true})
+	r.msgs, err = g.Encoded(cfg.Events)
+	if err != nil {
+		return nil, err
+	}
+	r.rep.Setup.EventBytes = gen.MeanSize(r.msgs)
+
+	// Scenario 1's raw producer fills the topic that scenarios 2 and 3 drain.
+	r.scenario(ctx, "1", "Collector ingest (events/s acknowledged over gRPC)", r.collectorIngest)
+	r.scenario(ctx, "2", "pg-writer drain into PostgreSQL (rows/s)", r.pgWriter)
+	r.scenario(ctx, "3", "ch-writer drain into ClickHouse (rows/s)", r.chWriter)
+	r.msgs = nil // the pre-filled events are no longer needed
+	runtime.GC()
+	r.scenario(ctx, "4", "End to end: Ingest to both stores", r.endToEnd)
+	r.rep.Scenarios = append(r.rep.Scenarios, r.resources())
+
+	r.rep.WallSeconds = time.Since(start).Seconds()
+	r.notes()
+	return r.rep, nil
+}
+
+func (r *runner) setup(ctx context.Context) {
+	v := r.st.Versions(ctx, r.root)
+	batch := "writers' defaults (internal/sink: 50,000 events / 16 MiB / 1 s)"
+	if r.cfg.WriterBatchEvents > 0 || r.cfg.WriterBatchWait > 0 {
+		batch = fmt.Sprintf("max %d events, max wait %v", r.cfg.WriterBatchEvents, r.cfg.WriterBatchWait)
+	}
+	r.rep.Setup = report.Setup{
+		CPUModel: stack.CPUModel(), Cores: runtime.NumCPU(), LoadAvgAtStart: stack.LoadAvg(), GoVersion: runtime.Version(),
+		KafkaVersion: v.Kafka, LibrdkafkaVersion: v.Librdkafka, PostgresVersion: v.Postgres, ClickHouseVersion: v.ClickHouse,
+		Events: r.cfg.Events, Partitions: r.cfg.Partitions,
+		Compression:      fmt.Sprintf("%s, linger %d ms, acks=all, idempotent (collector and raw producer alike)", r.cfg.Compression, r.cfg.LingerMs),
+		Clients:          r.cfg.Clients,
+		BatchSizes:       r.cfg.BatchSizes,
+		WriterBatch:      batch,
+		PerMessageSample: r.cfg.PerMessageSample,
+		PhaseCapSeconds:  r.cfg.IngestCap.Seconds(),
+	}
+}
+
+func (r *runner) build(ctx context.Context) {
+	for _, name := range []string{svc.Collector, svc.PGWriter, svc.CHWriter} {
+		r.log.Info("building service", "name", name)
+		bin, err := svc.Build(ctx, r.root, r.binDir, name)
+		if err != nil {
+			r.log.Warn("service not available", "name", name, "err", err)
+			r.binErr[name] = err
+			continue
+		}
+		r.bins[name] = bin
+	}
+}
+
+// scenario runs fn and records its outcome; a failed scenario does not stop
+// the others.
+func (r *runner) scenario(ctx context.Context, id, title string, fn func(context.Context, *report.Scenario) error) {
+	r.log.Info("scenario", "id", id, "title", title)
+	s := report.Scenario{ID: id, Title: title, Status: report.StatusOK}
+	began := time.Now()
+	if err := fn(ctx, &s); err != nil {
+		s.Status = report.StatusFailed
+		if errors.Is(err, svc.ErrNotBuilt) {
+			s.Status = report.StatusSkipped
+		}
+		s.Error = err.Error()
+		r.log.Error("scenario did not complete", "id", id, "err", err)
+	}
+	r.log.Info("scenario done", "id", id, "seconds", time.Since(began).Seconds())
+	r.rep.Scenarios = append(r.rep.Scenarios, s)
+}
+
+// addRatio adds a ratio to s, looking measurements up in the finished
+// scenarios and in s itself.
+func (r *runner) addRatio(s *report.Scenario, name, measured, baseline string, target float64) {
+	// AddRatio finds measurements in r.rep; s is not in it yet.
+	tmp := *r.rep
+	tmp.Scenarios = append(append([]report.Scenario(nil), r.rep.Scenarios...), *s)
+	tmp.AddRatio(s, name, measured, baseline, target)
+}
+
+func (r *runner) start(ctx context.Context, name string, env map[string]string) (*svc.Process, error) {
+	bin, ok := r.bins[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, r.binErr[name])
+	}
+	admin, err := svc.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	full := map[string]string{
+		"FOOTPRINT_KAFKA_BROKERS": r.st.Config().KafkaBrokers,
+		"FOOTPRINT_ADMIN_ADDR":    admin,
+		"FOOTPRINT_LOG_LEVEL":     "warn",
+	}
+	if name != svc.Collector {
+		if r.cfg.WriterBatchEvents > 0 {
+			full["FOOTPRINT_WRITER_BATCH_MAX_EVENTS"] = fmt.Sprint(r.cfg.WriterBatchEvents)
+		}
+		if r.cfg.WriterBatchWait > 0 {
+			full["FOOTPRINT_WRITER_BATCH_MAX_WAIT"] = r.cfg.WriterBatchWait.String()
+		}
+	}
+	for k, v := range env {
+		full[k] = v
+	}
+	for _, kv := range r.cfg.ServiceEnv {
+		if k, v, ok := cut(kv); ok {
+			full[k] = v
+		}
+	}
+	r.log.Info("starting service", "name", name)
+	return svc.Start(ctx, name, bin, full, r.logDir, r.log)
+}
+
+func cut(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// stop stops p and records its usage for the phase.
+func (r *runner) stop(p *svc.Process, phase string) {
+	if p == nil {
+		return
+	}
+	r.record(p, phase)
+	if err := p.Stop(30 * time.Second); err != nil {
+		r.log.Warn("stop service", "name", p.Name, "err", err)
+	}
+}
+
+// record appends p's usage since its last Mark to the resources table.
+func (r *runner) record(p *svc.Process, phase string) {
+	u, wall, err := p.Since()
+	if err != nil {
+		r.log.Warn("read usage", "name", p.Name, "err", err)
+		return
+	}
+	r.res = append(r.res, report.Resource{Phase: phase, Process: p.Name, PeakRSSMB: u.PeakRSSMB, CPUSeconds: u.CPUSeconds, WallSecond: wall.Seconds()})
+}
+
+// recordSelf appends the bench process's own usage (load generator,
+// baselines) for a phase.
+func (r *runner) recordSelf(phase string, before svc.Usage, wall time.Duration) {
+	u, err := svc.ReadUsage(os.Getpid())
+	if err != nil {
+		return
+	}
+	r.res = append(r.res, report.Resource{Phase: phase, Process: "footprint-bench (clients, baselines)", PeakRSSMB: u.PeakRSSMB,
+		CPUSeconds: u.CPUSeconds - before.CPUSeconds, WallSecond: wall.Seconds()})
+}
+
+func selfUsage() svc.Usage {
+	u, _ := svc.ReadUsage(os.Getpid())
+	return u
+}
+
+// profile captures a CPU profile of p in the background when --profile is
+// set; wait for the returned channel before stopping p.
+func (r *runner) profile(ctx context.Context, p *svc.Process, file string, seconds int) <-chan struct{} {
+	done := make(chan struct{})
+	if !r.cfg.Profile || p == nil {
+		close(done)
+		return done
+	}
+	path := filepath.Join(r.cfg.Out, file)
+	go func() {
+		defer close(done)
+		if err := p.Profile(ctx, max(seconds, 1), path); err != nil {
+			r.log.Warn("profile", "name", p.Name, "err", err)
+			return
+		}
+		r.log.Info("profile written", "path", path)
+	}()
+	return done
+}
+
+func (r *runner) resources() report.Scenario {
+	s := report.Scenario{ID: "5", Title: "Resources per process and phase (peak RSS = VmHWM since the process started)", Status: report.StatusOK, Resources: r.res}
+	if len(r.res) == 0 {
+		s.Status = report.StatusFailed
+		s.Error = "no phase ran"
+	}
+	return s
+}
+
+func (r *runner) notes() {
+	r.rep.Notes = append(r.rep.Notes,
+		"Everything runs on one machine: Kafka, PostgreSQL, ClickHouse, the services and the load generator share the same cores, so absolute numbers are lower than on dedicated hosts; the ratios compare runs made minutes apart on the same box.",
+		fmt.Sprintf("Load average at start: %s; at end: %s. Other work on the machine shows up as noise of several percent between runs.", r.rep.Setup.LoadAvgAtStart, stack.LoadAvg()),
+		fmt.Sprintf("Per-message baselines (consume one message, INSERT it as its own transaction, commit its offset synchronously) run on a sample of at most %d messages or %v per store and are reported as a rate: at about one message per millisecond a full drain would take too long.", r.cfg.PerMessageSample, r.cfg.PerMessageCap),
+		"Raw COPY and raw native insert load exactly the rows the writer stored (read back from its table) into the same table definition, so the ratio isolates what the writer adds: Kafka consumption, decoding, batching, dedup and offset commits.",
+		"Writer drain rates are timed from the writer's /readyz to its written counter reaching the pre-filled count (confirmed by counting rows), so they include the consumer group join.",
+		"The end-to-end per-message baseline is the slower of the two per-message consumers: the original system ran one per store, so the slower store bounds it.",
+	)
+}
