@@ -1,0 +1,551 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/footprint/footprint/internal/testenv"
+	"github.com/jackc/pgx/v5"
+)
+
+// The binaries under test, built once per test run from the working tree.
+var binaries = map[string]string{
+	"collector": "services/collector",
+	"pg-writer": "services/pg-writer",
+	"ch-writer": "services/ch-writer",
+	"webapp":    "sdk/examples/webapp",
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// repoRoot walks up from the working directory to the folder holding go.work.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("getwd: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.work not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// bin returns the path of a built binary. Everything is built on first use
+// (after the stack checks, so a skipped run builds nothing) into one
+// temporary folder shared by the tests of this run.
+func bin(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := repoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir, err = os.MkdirTemp("", "footprint-e2e-bin-")
+		if err != nil {
+			buildErr = fmt.Errorf("temp dir: %w", err)
+			return
+		}
+		for name, pkg := range binaries {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, name), ".")
+			cmd.Dir = filepath.Join(root, pkg)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build binaries: %v", buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+// stack is one test's isolated slice of the real stack: its own topics,
+// PostgreSQL database and ClickHouse database.
+type stack struct {
+	brokers  string
+	topic    string
+	pgURL    string // superuser URL of the test's database
+	pgSchema string
+	chAddr   string
+	chDB     string
+	apiKey   string
+	site     string
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{
+		brokers:  testenv.KafkaBrokers(t),
+		pgSchema: "footprint",
+		chAddr:   testenv.ClickHouseAddr(t),
+		apiKey:   testenv.UniqueName("fp_e2e_key"),
+		site:     testenv.UniqueName("site"),
+	}
+	adminURL := testenv.PostgresAdminURL(t)
+	s.topic = testenv.UniqueName("e2e")
+	createTopics(t, s.brokers, s.topic, s.topic+".dlq")
+	s.pgURL = createPGDatabase(t, adminURL, testenv.UniqueName("fp_e2e"))
+	s.chDB = createCHDatabase(t, s.chAddr, testenv.UniqueName("fp_e2e"))
+	return s
+}
+
+func createTopics(t *testing.T, brokers string, names ...string) {
+	t.Helper()
+	admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": brokers})
+	if err != nil {
+		t.Fatalf("kafka admin: %v", err)
+	}
+	t.Cleanup(admin.Close)
+	var specs []kafka.TopicSpecification
+	for _, n := range names {
+		// Three partitions so that visitors spread over partitions as in
+		// production, and ordering per key is actually exercised.
+		specs = append(specs, kafka.TopicSpecification{Topic: n, NumPartitions: 3, ReplicationFactor: 1})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := admin.CreateTopics(ctx, specs, kafka.SetAdminOperationTimeout(20*time.Second))
+	if err != nil {
+		t.Fatalf("create topics: %v", err)
+	}
+	for _, r := range res {
+		if r.Error.Code() != kafka.ErrNoError {
+			t.Fatalf("create topic %s: %v", r.Topic, r.Error)
+		}
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, _ = admin.DeleteTopics(ctx, names)
+	})
+}
+
+// createPGDatabase creates a database as the superuser and returns a URL of
+// it; the pg-writer's migrations create its schema and tables there.
+func createPGDatabase(t *testing.T, adminURL, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatalf("postgres connect: %v", err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, adminURL)
+		if err != nil {
+			t.Logf("drop database %s: %v", name, err)
+			return
+		}
+		defer func() { _ = conn.Close(context.Background()) }()
+		// FORCE: the writer may still hold connections if it failed to stop.
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+	})
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		t.Fatalf("parse %s: %v", adminURL, err)
+	}
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", cfg.User, cfg.Password,
+		net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), name)
+}
+
+func chConn(t *testing.T, addr, db string) clickhouse.Conn {
+	t.Helper()
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:     []string{addr},
+		Auth:     clickhouse.Auth{Database: db, Username: "default"},
+		Protocol: clickhouse.Native, // HTTP does not work with ClickHouse 18.16
+	})
+	if err != nil {
+		t.Fatalf("clickhouse open: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+func createCHDatabase(t *testing.T, addr, name string) string {
+	t.Helper()
+	conn := chConn(t, addr, "default")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create clickhouse database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Logf("drop clickhouse database %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago; the service that gets it binds it right away.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	return addr
+}
+
+// proc is a service running as a subprocess, with its output in a log file
+// that is printed when the test fails.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{}
+	waitErr error
+}
+
+func startProc(t *testing.T, name, binary string, env map[string]string) *proc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("log file: %v", err)
+	}
+	cmd := exec.Command(binary)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		_ = logFile.Close()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.stop(t, 30*time.Second)
+		if t.Failed() {
+			p.dumpLog(t)
+		}
+	})
+	return p
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop sends SIGTERM and waits up to grace, then kills. It returns the
+// process's exit error (nil for exit status 0).
+func (p *proc) stop(t *testing.T, grace time.Duration) error {
+	t.Helper()
+	if p.running() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(grace):
+		t.Errorf("%s did not stop within %s of SIGTERM; killing it", p.name, grace)
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	return p.waitErr
+}
+
+// kill stops the process abruptly, as a crash or an OOM kill would.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+func (p *proc) dumpLog(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		t.Logf("%s log: %v", p.name, err)
+		return
+	}
+	if len(b) > 16000 {
+		b = append([]byte("...\n"), b[len(b)-16000:]...)
+	}
+	t.Logf("---- %s log ----\n%s", p.name, b)
+}
+
+// waitHTTP polls url until it answers 200, failing the test at the deadline
+// or when the process exits first.
+func waitHTTP(t *testing.T, p *proc, url string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last string
+	for time.Now().Before(deadline) {
+		if !p.running() {
+			p.dumpLog(t)
+			t.Fatalf("%s exited before it was ready: %v", p.name, p.waitErr)
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			last = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(body))
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval
+	}
+	p.dumpLog(t)
+	t.Fatalf("%s not ready at %s within %s (last: %s)", p.name, url, limit, last)
+}
+
+// services starts and restarts the pipeline's processes for one stack.
+type services struct {
+	t         *testing.T
+	s         *stack
+	grpcAddr  string
+	adminAddr string
+}
+
+func (sv *services) collectorEnv() map[string]string {
+	return map[string]string{
+		"FOOTPRINT_KAFKA_BROKERS":       sv.s.brokers,
+		"FOOTPRINT_KAFKA_TOPIC":         sv.s.topic,
+		"FOOTPRINT_ADMIN_ADDR":          sv.adminAddr,
+		"FOOTPRINT_COLLECTOR_GRPC_ADDR": sv.grpcAddr,
+		"FOOTPRINT_COLLECTOR_API_KEYS":  sv.s.apiKey + "=" + sv.s.site,
+		// Fixed, so a restarted collector derives the same visitor ids.
+		"FOOTPRINT_COLLECTOR_VISITOR_SECRET": "e2e-visitor-secret-0123456789",
+		"FOOTPRINT_LOG_LEVEL":                "debug",
+	}
+}
+
+// startCollector starts the collector on the services' fixed gRPC address
+// and waits until /readyz says Kafka is reachable.
+func (sv *services) startCollector() *proc {
+	sv.t.Helper()
+	p := startProc(sv.t, "collector", bin(sv.t, "collector"), sv.collectorEnv())
+	waitHTTP(sv.t, p, "http://"+sv.adminAddr+"/readyz", 60*time.Second)
+	return p
+}
+
+func (sv *services) startWriters() (pg, ch *proc) {
+	sv.t.Helper()
+	common := func(group string) map[string]string {
+		return map[string]string{
+			"FOOTPRINT_KAFKA_BROKERS":         sv.s.brokers,
+			"FOOTPRINT_KAFKA_TOPIC":           sv.s.topic,
+			"FOOTPRINT_KAFKA_DLQ_TOPIC":       sv.s.topic + ".dlq",
+			"FOOTPRINT_WRITER_GROUP":          group,
+			"FOOTPRINT_WRITER_BATCH_MAX_WAIT": "200ms",
+			"FOOTPRINT_LOG_LEVEL":             "debug",
+		}
+	}
+	pgEnv := common(testenv.UniqueName("e2e_pg"))
+	pgAdmin := freeAddr(sv.t)
+	pgEnv["FOOTPRINT_ADMIN_ADDR"] = pgAdmin
+	pgEnv["FOOTPRINT_PG_URL"] = sv.s.pgURL
+	pgEnv["FOOTPRINT_PG_SCHEMA"] = sv.s.pgSchema
+	pg = startProc(sv.t, "pg-writer", bin(sv.t, "pg-writer"), pgEnv)
+
+	chEnv := common(testenv.UniqueName("e2e_ch"))
+	chAdmin := freeAddr(sv.t)
+	chEnv["FOOTPRINT_ADMIN_ADDR"] = chAdmin
+	chEnv["FOOTPRINT_CH_ADDR"] = sv.s.chAddr
+	chEnv["FOOTPRINT_CH_DATABASE"] = sv.s.chDB
+	chEnv["FOOTPRINT_CH_USER"] = "default"
+	ch = startProc(sv.t, "ch-writer", bin(sv.t, "ch-writer"), chEnv)
+
+	waitHTTP(sv.t, pg, "http://"+pgAdmin+"/readyz", 60*time.Second)
+	waitHTTP(sv.t, ch, "http://"+chAdmin+"/readyz", 60*time.Second)
+	return pg, ch
+}
+
+func newServices(t *testing.T, s *stack) *services {
+	return &services{t: t, s: s, grpcAddr: freeAddr(t), adminAddr: freeAddr(t)}
+}
+
+// row is what a dashboard reads of one page view.
+type row struct {
+	EventID  string
+	Method   string
+	Path     string
+	Referrer string
+	Status   uint32
+}
+
+func (r row) key() string {
+	return strings.Join([]string{r.Method, r.Path, r.Referrer, fmt.Sprint(r.Status)}, " ")
+}
+
+// storeCounts is the number of rows and of distinct event ids of the site.
+type storeCounts struct{ rows, distinct uint64 }
+
+// pgCounts counts the site's events the way a dashboard's totals would.
+func pgCounts(ctx context.Context, conn *pgx.Conn, schema, site string) (storeCounts, error) {
+	var c storeCounts
+	q := fmt.Sprintf(`SELECT count(*), count(DISTINCT event_id) FROM %s.events WHERE site_id = $1`,
+		pgx.Identifier{schema}.Sanitize())
+	err := conn.QueryRow(ctx, q, site).Scan(&c.rows, &c.distinct)
+	if err != nil {
+		return c, fmt.Errorf("postgres count: %w", err)
+	}
+	return c, nil
+}
+
+func pgRows(ctx context.Context, conn *pgx.Conn, schema, site string) ([]row, error) {
+	q := fmt.Sprintf(`SELECT event_id::text, http_method, path, referrer, http_status
+		FROM %s.events WHERE site_id = $1 AND name = 'page_view' ORDER BY occurred_at, event_id`,
+		pgx.Identifier{schema}.Sanitize())
+	rows, err := conn.Query(ctx, q, site)
+	if err != nil {
+		return nil, fmt.Errorf("postgres query: %w", err)
+	}
+	var out []row
+	for rows.Next() {
+		var r row
+		var status int64
+		if err := rows.Scan(&r.EventID, &r.Method, &r.Path, &r.Referrer, &status); err != nil {
+			return nil, fmt.Errorf("postgres scan: %w", err)
+		}
+		r.Status = uint32(status)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres rows: %w", err)
+	}
+	return out, nil
+}
+
+// chCounts counts with FINAL, as dashboards must before background merges
+// have collapsed the duplicates a redelivery may leave.
+func chCounts(ctx context.Context, conn clickhouse.Conn, site string) (storeCounts, error) {
+	var c storeCounts
+	err := conn.QueryRow(ctx, `SELECT count(), uniqExact(event_id) FROM events FINAL WHERE site_id = ?`, site).
+		Scan(&c.rows, &c.distinct)
+	if err != nil {
+		return c, fmt.Errorf("clickhouse count: %w", err)
+	}
+	return c, nil
+}
+
+func chRows(ctx context.Context, conn clickhouse.Conn, site string) ([]row, error) {
+	rows, err := conn.Query(ctx, `SELECT toString(event_id), http_method, path, referrer, http_status
+		FROM events FINAL WHERE site_id = ? AND name = 'page_view' ORDER BY occurred_at, event_id`, site)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse query: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.EventID, &r.Method, &r.Path, &r.Referrer, &r.Status); err != nil {
+			return nil, fmt.Errorf("clickhouse scan: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clickhouse rows: %w", err)
+	}
+	return out, nil
+}
+
+// waitForCounts polls both stores until each holds want distinct events of
+// the site (or the deadline passes) and returns the last counts.
+func waitForCounts(t *testing.T, s *stack, want uint64, limit time.Duration) (pg, ch storeCounts) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit+30*time.Second)
+	defer cancel()
+	pgConn, err := pgx.Connect(ctx, s.pgURL)
+	if err != nil {
+		t.Fatalf("postgres connect: %v", err)
+	}
+	defer func() { _ = pgConn.Close(context.Background()) }()
+	chc := chConn(t, s.chAddr, s.chDB)
+
+	deadline := time.Now().Add(limit)
+	var pgErr, chErr error
+	for {
+		pg, pgErr = pgCounts(ctx, pgConn, s.pgSchema, s.site)
+		ch, chErr = chCounts(ctx, chc, s.site)
+		if pgErr == nil && chErr == nil && pg.distinct >= want && ch.distinct >= want {
+			return pg, ch
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stores did not reach %d events within %s: postgres %+v (err %v), clickhouse %+v (err %v)",
+				want, limit, pg, pgErr, ch, chErr)
+		}
+		time.Sleep(250 * time.Millisecond) // polling interval
+	}
+}
+
+func readRows(t *testing.T, s *stack) (pg, ch []row) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pgConn, err := pgx.Connect(ctx, s.pgURL)
+	if err != nil {
+		t.Fatalf("postgres connect: %v", err)
+	}
+	defer func() { _ = pgConn.Close(context.Background()) }()
+	if pg, err = pgRows(ctx, pgConn, s.pgSchema, s.site); err != nil {
+		t.Fatal(err)
+	}
+	if ch, err = chRows(ctx, chConn(t, s.chAddr, s.chDB), s.site); err != nil {
+		t.Fatal(err)
+	}
+	return pg, ch
+}
