@@ -286,14 +286,7 @@ func (s *service) ingest(ctx context.Context, events []*eventv1.Event) (results 
 		if rej != nil {
 			rejected++
 			m.rejected.WithLabelValues(reasonLabel(rej.Reason)).Inc()
-			results[i] = &collectorv1.EventResult{
-				Index:        uint32(i),
-				EventId:      validate.Truncate(ev.GetEventId(), 64),
-				Outcome:      collectorv1.Outcome_OUTCOME_REJECTED,
-				RejectReason: rej.Reason,
-				Field:        rej.Field,
-				Message:      rej.Message,
-			}
+			results[i] = rejectedResult(i, ev, rej)
 			continue
 		}
 		s.deps.Enricher.Enrich(ev, peerIP, receivedAt, outcome.EventIDAssigned, outcome.ClockClamped)
@@ -313,6 +306,19 @@ func (s *service) ingest(ctx context.Context, events []*eventv1.Event) (results 
 		return nil, 0, 0, produceStatus(err)
 	}
 	return results, accepted, rejected, nil
+}
+
+// rejectedResult reports a rejected event. The id is echoed as sent, cut
+// short: it may be anything a client typed.
+func rejectedResult(index int, ev *eventv1.Event, rej *validate.Rejection) *collectorv1.EventResult {
+	return &collectorv1.EventResult{
+		Index:        uint32(index),
+		EventId:      validate.Truncate(ev.GetEventId(), 64),
+		Outcome:      collectorv1.Outcome_OUTCOME_REJECTED,
+		RejectReason: rej.Reason,
+		Field:        rej.Field,
+		Message:      rej.Message,
+	}
 }
 
 // produceStatus maps a producer error to the status the client acts on.
