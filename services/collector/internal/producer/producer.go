@@ -132,6 +132,9 @@ type Producer struct {
 	metrics Metrics
 	logger  *slog.Logger
 
+	// producing is held (shared) while a call enqueues, and exclusively by
+	// Close, so no message is produced into a closed librdkafka handle.
+	producing sync.RWMutex
 	closed    chan struct{}
 	closeOnce sync.Once
 	lateWG    sync.WaitGroup
@@ -178,6 +181,8 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 		"go.events.channel.size": 10_000,
 		// Names the collector in broker logs and quotas.
 		"client.id": "footprint-collector",
+		// librdkafka's own log lines go through our JSON logger, not raw to stderr.
+		"go.logs.channel.enable": true,
 	}
 	kp, err := kafka.NewProducer(cm)
 	if err != nil {
@@ -185,7 +190,25 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 	}
 	p := &Producer{cfg: cfg, kp: kp, metrics: metrics, logger: logger, closed: make(chan struct{})}
 	go p.logEvents()
+	go p.forwardLogs()
 	return p, nil
+}
+
+// forwardLogs writes librdkafka's log lines (syslog levels) to the logger.
+// The channel is closed when the producer is closed.
+func (p *Producer) forwardLogs() {
+	for l := range p.kp.Logs() {
+		level := slog.LevelDebug
+		switch {
+		case l.Level <= 3: // emerg, alert, crit, err
+			level = slog.LevelError
+		case l.Level == 4: // warning
+			level = slog.LevelWarn
+		case l.Level <= 6: // notice, info
+			level = slog.LevelInfo
+		}
+		p.logger.Log(context.Background(), level, "librdkafka: "+l.Message, "facility", l.Tag)
+	}
 }
 
 // logEvents drains the producer's shared events channel: client-level errors
@@ -213,13 +236,15 @@ func (p *Producer) QueueLen() int { return p.kp.Len() }
 // full, ErrNotAcknowledged when an acknowledgement failed or did not arrive
 // in time. keys[i] is the message key of events[i].
 func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, keys [][]byte) error {
-	select {
-	case <-p.closed:
-		return ErrClosed
-	default:
-	}
 	if len(events) == 0 {
 		return nil
+	}
+	p.producing.RLock()
+	select {
+	case <-p.closed:
+		p.producing.RUnlock()
+		return ErrClosed
+	default:
 	}
 	ctx, cancel := p.ackContext(ctx)
 	defer cancel()
@@ -258,6 +283,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, ke
 		}
 		queued++
 	}
+	p.producing.RUnlock()
 	if produceErr != nil {
 		p.metrics.Failed(len(events) - queued)
 		// Messages already queued still get reports; count them off the call path.
@@ -284,6 +310,8 @@ func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, ke
 		case <-ctx.Done():
 			p.drainLate(deliveries, queued-got)
 			return fmt.Errorf("%w within the deadline: %d of %d outstanding", ErrNotAcknowledged, queued-got, queued)
+		case <-p.closed:
+			return fmt.Errorf("%w: %d of %d outstanding", ErrClosed, queued-got, queued)
 		}
 	}
 	p.metrics.ProduceLatency(time.Since(start))
@@ -386,7 +414,9 @@ func (p *Producer) Close(timeout time.Duration) int {
 	for left > 0 && time.Now().Before(deadline) {
 		left = p.kp.Flush(int(min(time.Until(deadline), time.Second) / time.Millisecond))
 	}
+	p.producing.Lock()
 	p.closeOnce.Do(func() { close(p.closed) })
+	p.producing.Unlock()
 	p.lateWG.Wait()
 	p.kp.Close()
 	return left

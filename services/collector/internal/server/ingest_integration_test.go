@@ -363,3 +363,26 @@ func TestCallErrors(t *testing.T) {
 		t.Errorf("topic holds %d messages, want 0", n)
 	}
 }
+
+// TestQueueFull: a call that does not fit the bounded producer queue fails
+// fast with ResourceExhausted instead of waiting or growing memory.
+func TestQueueFull(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := testenv.NewTopic(t, brokers, 3)
+	c := startCollector(t, brokers, topic, func(cfg *config.Config) {
+		cfg.Kafka.QueueMaxMessages = 5
+		cfg.Kafka.Linger = time.Second // the first five stay queued while the rest arrive
+	})
+	req := &collectorv1.IngestRequest{}
+	for range 10 {
+		req.Events = append(req.Events, &eventv1.Event{SiteId: "site-a", VisitorId: "v"})
+	}
+	start := time.Now()
+	_, err := c.client.Ingest(withKey(context.Background(), keyA), req)
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("got %v, want ResourceExhausted", err)
+	}
+	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
+		t.Errorf("ResourceExhausted after %s: not fast", elapsed)
+	}
+}

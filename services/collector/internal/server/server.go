@@ -115,6 +115,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	svc := &service{deps: deps}
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(tolerantCodec{}),
+		// Stop (after the shutdown timeout) waits for handlers, so the
+		// producer is never closed under a running call.
+		grpc.WaitForHandlers(true),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMessageBytes),
 		grpc.ChainUnaryInterceptor(svc.unaryInterceptor),
 		grpc.ChainStreamInterceptor(svc.streamInterceptor),

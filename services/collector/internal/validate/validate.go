@@ -205,10 +205,12 @@ func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *
 	// event without occurred_at keeps a retried event in the same time
 	// partition of the stores, which dedup on event_id within it.
 	ev.ReceivedAt = timestamppb.New(receivedAt)
+	occurredSource := "occurred_at"
 	if ev.OccurredAt == nil {
 		ev.OccurredAt = timestamppb.New(receivedAt)
 		if t, ok := timeOfV7(clientUUID); ok {
 			ev.OccurredAt = timestamppb.New(t)
+			occurredSource = "occurred_at (taken from the UUIDv7 event_id)"
 		}
 	}
 	if err := ev.OccurredAt.CheckValid(); err != nil {
@@ -221,7 +223,7 @@ func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *
 		out.ClockClamped = true
 	case occurred.Before(receivedAt.Add(-v.cfg.MaxEventAge)):
 		return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "occurred_at",
-			"occurred_at is more than %s before the receive time", v.cfg.MaxEventAge)
+			"%s is more than %s before the receive time", occurredSource, v.cfg.MaxEventAge)
 	}
 
 	// Page.
