@@ -128,6 +128,8 @@ func TestWebappPageViewsReachBothStores(t *testing.T) {
 		t.Errorf("clickhouse (FINAL) holds %d rows / %d distinct events, want exactly %d", chc.rows, chc.distinct, n)
 	}
 	pgRows, chRows := readRows(t, s)
+	t.Logf("%d page views requested; postgres holds %d, clickhouse %d (%d distinct method/path/referrer/status combinations)",
+		n, len(pgRows), len(chRows), len(want))
 	for store, rows := range map[string][]row{"postgres": pgRows, "clickhouse": chRows} {
 		got := map[string]int{}
 		for _, r := range rows {
@@ -243,6 +245,7 @@ func TestCollectorRestartDuringRun(t *testing.T) {
 		t.Errorf("clickhouse (FINAL) holds %d rows / %d distinct events, want exactly %d", chc.rows, chc.distinct, total)
 	}
 	pgRows, chRows := readRows(t, s)
+	t.Logf("%d events tracked; postgres holds %d, clickhouse %d", total, len(pgRows), len(chRows))
 	slices.Sort(tracked)
 	for store, rows := range map[string][]row{"postgres": pgRows, "clickhouse": chRows} {
 		var ids []string
