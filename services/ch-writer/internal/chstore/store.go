@@ -140,8 +140,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
 		}
-		if err := s.conn.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			uint32(v), name, time.Now().UTC()); err != nil {
+		// A native batch: 18.16 does not take INSERT ... VALUES with bound
+		// parameters through Exec.
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+		if err != nil {
+			return fmt.Errorf("record migration %s: %w", name, err)
+		}
+		if err := b.Append(uint32(v), name, time.Now().UTC()); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("record migration %s: %w", name, err)
+		}
+		if err := b.Send(); err != nil {
 			return fmt.Errorf("record migration %s: %w", name, err)
 		}
 		s.log.Info("applied migration", "version", v, "name", name)
