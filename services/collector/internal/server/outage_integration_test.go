@@ -33,6 +33,7 @@ func TestKafkaOutage(t *testing.T) {
 	c := startCollector(t, broker.Brokers, topic, func(cfg *config.Config) {
 		// Long enough for the queued attempts to survive the restart.
 		cfg.Kafka.MessageTimeout = 2 * time.Minute
+		cfg.Kafka.ReadinessCache = 100 * time.Millisecond
 	})
 	ctx := withKey(context.Background(), keyA)
 
@@ -51,7 +52,12 @@ func TestKafkaOutage(t *testing.T) {
 		req.Events = append(req.Events, &eventv1.Event{EventId: id, SiteId: "site-a", VisitorId: "v" + string(rune('a'+i%26))})
 	}
 
+	if err := c.prod.Ready(context.Background()); err != nil {
+		t.Fatalf("not ready with Kafka up: %v", err)
+	}
+
 	broker.Stop()
+	waitReadiness(t, c, false)
 
 	const deadline = 3 * time.Second
 	callCtx, cancel := context.WithTimeout(ctx, deadline)
@@ -68,6 +74,7 @@ func TestKafkaOutage(t *testing.T) {
 	t.Logf("Kafka stopped: Unavailable after %s (deadline %s): %v", elapsed.Round(time.Millisecond), deadline, err)
 
 	broker.Start()
+	waitReadiness(t, c, true)
 
 	// The client retries the same request with backoff until it succeeds.
 	retryUntil := time.Now().Add(90 * time.Second)
@@ -114,4 +121,21 @@ func TestKafkaOutage(t *testing.T) {
 		t.Errorf("%d distinct event ids on the topic, want %d", len(got), len(want))
 	}
 	t.Logf("%d messages for %d distinct event ids", len(msgs), len(got))
+}
+
+// waitReadiness polls the readiness check behind /readyz until it reports
+// want (ready or not), within 30 s.
+func waitReadiness(t *testing.T, c *collector, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.prod.Ready(context.Background())
+		if (err == nil) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness still %v after 30s, want ready=%v", err, want)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval
+	}
 }
