@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,6 +257,70 @@ func TestCollectorRestartDuringRun(t *testing.T) {
 		slices.Sort(ids)
 		if !slices.Equal(ids, tracked) {
 			t.Errorf("%s event ids differ from the tracked ids (%d stored, %d tracked)", store, len(ids), len(tracked))
+		}
+	}
+}
+
+// TestDemoTraffic runs what `make run` runs: the example web app and the
+// demotraffic driver. Both stores must hold exactly the page views
+// demotraffic reports, per HTTP method.
+func TestDemoTraffic(t *testing.T) {
+	const n = 300
+	s := newStack(t)
+	sv := newServices(t, s)
+	sv.startWriters()
+	sv.startCollector()
+
+	webAddr := freeAddr(t)
+	web := startProc(t, "webapp", bin(t, "webapp"), map[string]string{
+		"FOOTPRINT_WEBAPP_ADDR":    webAddr,
+		"FOOTPRINT_COLLECTOR_ADDR": sv.grpcAddr,
+		"FOOTPRINT_API_KEY":        s.apiKey,
+		"FOOTPRINT_SITE_ID":        s.site,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin(t, "demotraffic"), "-target", "http://"+webAddr, "-n", fmt.Sprint(n)).CombinedOutput()
+	t.Logf("demotraffic output:\n%s", out)
+	if err != nil {
+		t.Fatalf("demotraffic: %v", err)
+	}
+	if err := web.stop(t, 30*time.Second); err != nil {
+		t.Fatalf("webapp did not shut down cleanly: %v", err)
+	}
+
+	// "  by method:   GET=272 HEAD=12 POST=16"
+	want := map[string]int{}
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[0] != "by" || fields[1] != "method:" {
+			continue
+		}
+		for _, f := range fields[2:] {
+			method, count, ok := strings.Cut(f, "=")
+			c, err := strconv.Atoi(count)
+			if !ok || err != nil {
+				t.Fatalf("cannot parse %q in %q", f, line)
+			}
+			want[method] = c
+		}
+	}
+	if len(want) == 0 || want["GET"] == 0 || want["POST"] == 0 || want["HEAD"] == 0 {
+		t.Fatalf("demotraffic reported methods %v; want GET, POST and HEAD", want)
+	}
+
+	pgc, chc := waitForCounts(t, s, n, 90*time.Second)
+	if pgc.rows != n || pgc.distinct != n || chc.rows != n || chc.distinct != n {
+		t.Errorf("postgres %+v, clickhouse %+v; want exactly %d page views in each", pgc, chc, n)
+	}
+	pgRows, chRows := readRows(t, s)
+	for store, rows := range map[string][]row{"postgres": pgRows, "clickhouse": chRows} {
+		got := map[string]int{}
+		for _, r := range rows {
+			got[r.Method]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s page views by method %v, demotraffic made %v", store, got, want)
 		}
 	}
 }

@@ -25,10 +25,11 @@ import (
 
 // The binaries under test, built once per test run from the working tree.
 var binaries = map[string]string{
-	"collector": "services/collector",
-	"pg-writer": "services/pg-writer",
-	"ch-writer": "services/ch-writer",
-	"webapp":    "sdk/examples/webapp",
+	"collector":   "services/collector",
+	"pg-writer":   "services/pg-writer",
+	"ch-writer":   "services/ch-writer",
+	"webapp":      "sdk/examples/webapp",
+	"demotraffic": "sdk/examples/demotraffic",
 }
 
 var (
