@@ -74,6 +74,8 @@ func run() error {
 	}
 
 	reg := admin.NewRegistry()
+	// The queue-depth gauge reads prod when scraped, which is only after
+	// prod is set below (the admin server starts later).
 	var prod *producer.Producer
 	metrics := server.NewMetrics(reg, func() int { return prod.QueueLen() })
 	prod, err = producer.New(cfg.Kafka, metrics, logger)

@@ -45,7 +45,7 @@ type collector struct {
 
 // startCollector runs the collector in-process on 127.0.0.1:0 against the
 // given broker and topic, and stops it when the test ends.
-func startCollector(t *testing.T, brokers, topic string, mutate func(*config.Config)) *collector {
+func startCollector(t testing.TB, brokers, topic string, mutate func(*config.Config)) *collector {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Server.GRPCAddr = "127.0.0.1:0"
