@@ -9,7 +9,7 @@
 // It prints a summary and exits with status 1 when a request failed (a
 // transport error or a 5xx answer).
 //
-//	demotraffic -target http://127.0.0.1:8080 -n 300
+//	demotraffic -target http://127.0.0.1:8080 -n 300   (-requests is an alias of -n)
 package main
 
 import (
@@ -107,7 +107,9 @@ func (t *tally) skipped() {
 
 func main() {
 	target := flag.String("target", envOr("FOOTPRINT_WEBAPP_URL", "http://127.0.0.1:8080"), "base URL of the web app")
-	n := flag.Int("n", 300, "number of recorded page views to make")
+	n := new(int)
+	flag.IntVar(n, "n", 300, "number of recorded page views to make (static files and health checks come on top)")
+	flag.IntVar(n, "requests", 300, "alias of -n")
 	seed := flag.Uint64("seed", 1, "random seed (the same seed makes the same paths)")
 	forwarded := flag.Bool("forwarded-for", false, "send each visitor's IP as X-Forwarded-For (only useful when the app trusts this host as a proxy)")
 	wait := flag.Duration("wait", 15*time.Second, "how long to wait for the app's /healthz")
