@@ -119,8 +119,11 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 	}
 	sessionMs := int(cfg.SessionTimeout / time.Millisecond)
 	consumer, err := kafka.NewConsumer(&kafka.ConfigMap{
+		// Where the cluster is.
 		"bootstrap.servers": cfg.Brokers,
-		"group.id":          cfg.Group,
+		// One group per writer kind: pg-writer and ch-writer each read every
+		// event; replicas of one writer split the partitions.
+		"group.id": cfg.Group,
 		// Shows up in broker logs and group descriptions.
 		"client.id": cfg.Group,
 		// We commit explicit offsets ourselves, after the store write: an
@@ -169,8 +172,10 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 		return nil, fmt.Errorf("create kafka consumer: %w", err)
 	}
 	producer, err := kafka.NewProducer(&kafka.ConfigMap{
+		// Same cluster as the source topic.
 		"bootstrap.servers": cfg.Brokers,
-		"client.id":         cfg.Group + "-dlq",
+		// Shows up in broker logs.
+		"client.id": cfg.Group + "-dlq",
 		// A dead letter is committed past only when it is durable: all
 		// in-sync replicas must have it.
 		"acks": "all",
@@ -239,7 +244,9 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		if err := l.handle(l.consumer.Poll(int(timeout / time.Millisecond))); err != nil {
 			return err
 		}
-		if l.b.msgs > 0 && (len(l.b.events) >= l.cfg.BatchMaxEvents || l.b.bytes >= l.cfg.BatchMaxBytes ||
+		// The count limit is on messages (duplicates and dead letters
+		// included) so memory stays bounded whatever the mix.
+		if l.b.msgs > 0 && (l.b.msgs >= l.cfg.BatchMaxEvents || l.b.bytes >= l.cfg.BatchMaxBytes ||
 			time.Since(l.b.first) >= l.cfg.BatchMaxWait) {
 			if err := l.flush(ctx, true); err != nil {
 				return err

@@ -29,9 +29,11 @@ func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" {
 				// The default partition already holds rows of that day (the
-				// writer was down longer than PartitionsAhead days): they stay
-				// in the default partition, which is still indexed and queried.
-				s.log.Warn("partition not created: default partition holds rows of that day", "partition", partitionName(day))
+				// writer was down longer than PartitionsAhead days): move them
+				// into a new partition and attach it.
+				if err := s.adoptFromDefault(ctx, day); err != nil {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			errs = append(errs, fmt.Errorf("create partition %s: %w", partitionName(day), err))
@@ -43,6 +45,33 @@ func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// adoptFromDefault creates the partition of day from the rows the default
+// partition holds for it, in one transaction, then attaches it.
+func (s *Store) adoptFromDefault(ctx context.Context, day time.Time) error {
+	name := pgx.Identifier{s.cfg.Schema, partitionName(day)}.Sanitize()
+	def := pgx.Identifier{s.cfg.Schema, "events_default"}.Sanitize()
+	from, to := day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("adopt partition %s: %w", partitionName(day), err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	for _, q := range []string{
+		"CREATE TABLE " + name + " (LIKE " + s.events + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+		"WITH moved AS (DELETE FROM " + def + " WHERE occurred_at >= '" + from + "' AND occurred_at < '" + to + "' RETURNING *) INSERT INTO " + name + " SELECT * FROM moved",
+		"ALTER TABLE " + s.events + " ATTACH PARTITION " + name + " FOR VALUES FROM ('" + from + "') TO ('" + to + "')",
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("adopt partition %s: %w", partitionName(day), err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("adopt partition %s: %w", partitionName(day), err)
+	}
+	s.log.Info("created partition from rows of the default partition", "partition", partitionName(day))
+	return nil
 }
 
 func (s *Store) applyRetention(ctx context.Context, cutoff time.Time) error {

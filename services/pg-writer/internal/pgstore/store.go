@@ -65,9 +65,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	s := &Store{cfg: cfg, pool: pool, log: logger, events: pgx.Identifier{cfg.Schema, "events"}.Sanitize()}
 	cols := strings.Join(columns, ", ")
-	// DISTINCT ON guards against two copies in one COPY; ON CONFLICT against
-	// copies already stored by an earlier (uncommitted, redelivered) batch.
-	s.insert = "INSERT INTO " + s.events + " (" + cols + ") SELECT DISTINCT ON (event_id, occurred_at) " + cols +
+	// ON CONFLICT DO NOTHING skips copies already stored by an earlier
+	// (uncommitted, redelivered) batch and a second copy within the same
+	// batch alike (DO NOTHING, unlike DO UPDATE, accepts both).
+	s.insert = "INSERT INTO " + s.events + " (" + cols + ") SELECT " + cols +
 		" FROM events_stage ON CONFLICT (event_id, occurred_at) DO NOTHING"
 	return s, nil
 }

@@ -1,0 +1,225 @@
+package pgstore
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"testing"
+	"time"
+
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink/sinktest"
+	"github.com/footprint/footprint/internal/testenv"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// newDatabase creates a unique database and returns its superuser URL.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	adminURL := testenv.PostgresAdminURL(t)
+	db := testenv.UniqueName("fp")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, adminURL)
+		if err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	u, _ := url.Parse(adminURL)
+	u.Path = "/" + db
+	return u.String()
+}
+
+func open(t *testing.T, cfg Config) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+func partitions(t *testing.T, s *Store) map[string]bool {
+	t.Helper()
+	rows, err := s.pool.Query(context.Background(), `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'events'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
+
+func count(t *testing.T, s *Store, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := s.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{s.cfg.Schema, table}.Sanitize()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func at(ev *eventv1.Event, ts time.Time) *eventv1.Event {
+	ev.OccurredAt, ev.ReceivedAt = timestamppb.New(ts), timestamppb.New(ts.Add(time.Second))
+	return ev
+}
+
+// Migrations are idempotent, partitions are created ahead, rows outside
+// them land in the default partition, and rewriting a batch stores nothing new.
+func TestMigratePartitionsAndDedup(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	now := time.Now().UTC()
+	if err := s.Maintain(context.Background(), now); err != nil {
+		t.Fatalf("maintain: %v", err)
+	}
+	if err := s.Maintain(context.Background(), now); err != nil {
+		t.Fatalf("maintain twice: %v", err)
+	}
+	parts := partitions(t, s)
+	if len(parts) != cfg.PartitionsAhead+2 || !parts["events_default"] || !parts[partitionName(now.Truncate(24*time.Hour))] {
+		t.Fatalf("partitions %v", parts)
+	}
+	var evs []*eventv1.Event
+	for i := range 200 {
+		ts := now.Add(-time.Duration(i) * time.Minute / 10) // today
+		if i%2 == 1 {
+			ts = now.AddDate(0, 0, -90) // before every partition
+		}
+		evs = append(evs, at(sinktest.NewEvent("site"), ts))
+	}
+	ctx := context.Background()
+	for range 2 {
+		if err := s.WriteBatch(ctx, append(evs, evs[:10]...)); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	rows, distinct, err := s.Counts(ctx)
+	if err != nil || rows != 200 || distinct != 200 {
+		t.Fatalf("counts %d/%d (%v), want 200", rows, distinct, err)
+	}
+	if d := count(t, s, "events_default"); d != 100 {
+		t.Fatalf("default partition holds %d, want 100", d)
+	}
+}
+
+// Retention drops whole daily partitions and old rows of the default one.
+func TestRetention(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	cfg.PartitionsAhead = 2
+	s := open(t, cfg)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	old := now.AddDate(0, 0, -10)
+	if err := s.Maintain(ctx, old); err != nil { // partitions from 10 days ago
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{
+		at(sinktest.NewEvent("s"), old), at(sinktest.NewEvent("s"), now.AddDate(0, 0, -40)), at(sinktest.NewEvent("s"), now),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.cfg.RetentionDays = 5
+	if err := s.Maintain(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	parts := partitions(t, s)
+	if parts[partitionName(old.Truncate(24*time.Hour))] {
+		t.Fatalf("partition of 10 days ago survived retention: %v", parts)
+	}
+	if !parts[partitionName(now.Truncate(24*time.Hour))] {
+		t.Fatalf("today's partition missing: %v", parts)
+	}
+	if rows, _, _ := s.Counts(ctx); rows != 1 {
+		t.Fatalf("%d rows after retention, want today's 1", rows)
+	}
+	// Today's row was written before today's partition existed: Maintain
+	// moved it out of the default partition.
+	if n := count(t, s, partitionName(now.Truncate(24*time.Hour))); n != 1 {
+		t.Fatalf("today's partition holds %d rows, want 1", n)
+	}
+}
+
+// The least-privilege role of the local stack can migrate a schema it owns.
+func TestMigrateAsWriterRole(t *testing.T) {
+	super := newDatabase(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, super)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	u, _ := url.Parse(super)
+	db := u.Path[1:]
+	var hasRole bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_writer')").Scan(&hasRole); err != nil || !hasRole {
+		t.Skip("role footprint_writer missing (created by deploy/local/stack.sh)")
+	}
+	for _, q := range []string{"CREATE SCHEMA footprint AUTHORIZATION footprint_writer", "GRANT CONNECT ON DATABASE " + db + " TO footprint_writer"} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	u.User = url.UserPassword("footprint_writer", "footprint_writer")
+	cfg := DefaultConfig()
+	cfg.URL = u.String()
+	s := open(t, cfg)
+	if err := s.Maintain(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{sinktest.NewEvent("s")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Throughput of one default-sized batch (50k events): logged, not asserted.
+func TestBatchThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	if err := s.Maintain(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]*eventv1.Event, 50_000)
+	now := time.Now()
+	for i := range evs {
+		evs[i] = at(sinktest.NewEvent("site"), now.Add(-time.Duration(i)*time.Second))
+	}
+	start := time.Now()
+	if err := s.WriteBatch(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	d := time.Since(start)
+	t.Logf("pg: 50000 events in %s = %.0f rows/s", d, 50000/d.Seconds())
+}
