@@ -29,9 +29,14 @@ type ProducerConfig struct {
 }
 
 // Produce sends msgs to the topic with an idempotent acks=all producer and
-// returns when every message is acknowledged. The duration runs from the
-// first Produce to the last delivery report.
-func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (time.Duration, error) {
+// returns when every message is acknowledged. The first message is a
+// warm-up (connection, metadata, producer id) and is not timed: the
+// duration runs from the second Produce to the last delivery report, and
+// timed is the number of messages it covers.
+func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (timed int, d time.Duration, err error) {
+	if len(msgs) < 2 {
+		return 0, 0, errors.New("produce: need at least two messages")
+	}
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = 100_000
 	}
@@ -52,13 +57,30 @@ func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (time.
 		"client.id":                 "footprint-bench-raw-producer",
 	})
 	if err != nil {
-		return 0, fmt.Errorf("create producer: %w", err)
+		return 0, 0, fmt.Errorf("create producer: %w", err)
 	}
 	defer p.Close()
 	headers := make([]kafka.Header, 0, 3)
 	for _, h := range gen.Headers() {
 		headers = append(headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
 	}
+	topic := cfg.Topic
+	warm := make(chan kafka.Event, 1)
+	if err := p.Produce(&kafka.Message{
+		TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
+		Key:            msgs[0].Key, Value: msgs[0].Value, Headers: headers,
+	}, warm); err != nil {
+		return 0, 0, fmt.Errorf("produce: %w", err)
+	}
+	select {
+	case ev := <-warm:
+		if m, ok := ev.(*kafka.Message); ok && m.TopicPartition.Error != nil {
+			return 0, 0, fmt.Errorf("delivery: %w", m.TopicPartition.Error)
+		}
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	}
+	msgs = msgs[1:]
 	reports := make(chan kafka.Event, cfg.InFlight)
 	slots := make(chan struct{}, cfg.InFlight)
 	errc := make(chan error, 1)
@@ -89,13 +111,12 @@ func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (time.
 			}
 		}
 	}()
-	topic := cfg.Topic
 	start := time.Now()
 	for i := range msgs {
 		select {
 		case slots <- struct{}{}:
 		case <-done:
-			return 0, producerErr(errc)
+			return 0, 0, producerErr(errc)
 		}
 		err := p.Produce(&kafka.Message{
 			TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
@@ -104,17 +125,17 @@ func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (time.
 			Headers:        headers,
 		}, reports)
 		if err != nil {
-			return 0, fmt.Errorf("produce: %w", err)
+			return 0, 0, fmt.Errorf("produce: %w", err)
 		}
 	}
 	<-done
 	elapsed := time.Since(start)
 	select {
 	case err := <-errc:
-		return 0, err
+		return 0, 0, err
 	default:
 	}
-	return elapsed, nil
+	return len(msgs), elapsed, nil
 }
 
 func producerErr(errc chan error) error {

@@ -117,7 +117,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		clients[i] = c
 	}
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+cfg.APIKey)
-	runCtx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
+	// Connect and warm up every client with one unmeasured call, so the
+	// measurement starts with established connections.
+	for _, c := range clients {
+		if _, err := collectorv1.NewCollectorServiceClient(c.conn).Ingest(ctx, &collectorv1.IngestRequest{Events: c.batch()[:1]}); err != nil {
+			return Result{}, fmt.Errorf("warm-up call: %w", err)
+		}
+	}
+	// The time cap stops clients from sending new batches; batches already
+	// sent are waited for with the caller's context, so a capped run ends
+	// with every sent event acknowledged rather than with cancelled calls.
+	stop := make(chan struct{})
+	timer := time.AfterFunc(cfg.MaxDuration, func() { close(stop) })
+	defer timer.Stop()
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sent, acked, rejected atomic.Int64
 	var wg sync.WaitGroup
@@ -129,12 +142,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			defer wg.Done()
 			var err error
 			if cfg.Stream {
-				err = c.stream(runCtx, start, i, &sent, &acked, &rejected)
+				err = c.stream(runCtx, stop, start, i, &sent, &acked, &rejected)
 			} else {
-				err = c.unary(runCtx, start, i, &sent, &acked, &rejected)
+				err = c.unary(runCtx, stop, start, i, &sent, &acked, &rejected)
 			}
-			// Running out of time is how a capped run ends, not a failure.
-			if err != nil && runCtx.Err() == nil {
+			if err != nil {
 				errs[i] = err
 				cancel()
 			}
@@ -151,37 +163,49 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return res, nil
 }
 
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // take reserves Batch events of the MaxEvents budget.
 func take(cfg Config, sent *atomic.Int64) bool {
 	return cfg.MaxEvents <= 0 || sent.Add(int64(cfg.Batch)) <= cfg.MaxEvents
 }
 
-// pace waits until batch number n of this client is due.
-func pace(ctx context.Context, cfg Config, start time.Time, client int, n int64) error {
+// pace waits until batch number n of this client is due. It returns false
+// when the run was stopped meanwhile.
+func pace(ctx context.Context, stop <-chan struct{}, cfg Config, start time.Time, client int, n int64) (bool, error) {
 	if cfg.Rate <= 0 {
-		return nil
+		return !stopped(stop), nil
 	}
 	interval := time.Duration(float64(time.Second) * float64(cfg.Batch*cfg.Clients) / cfg.Rate)
 	// Clients are spread evenly over one interval.
 	due := start.Add(time.Duration(n)*interval + interval*time.Duration(client)/time.Duration(cfg.Clients))
 	d := time.Until(due)
 	if d <= 0 {
-		return nil
+		return !stopped(stop), nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
+	case <-stop:
+		return false, nil
 	case <-t.C:
-		return nil
+		return true, nil
 	}
 }
 
-func (c *client) unary(ctx context.Context, start time.Time, idx int, sent, acked, rejected *atomic.Int64) error {
+func (c *client) unary(ctx context.Context, stop <-chan struct{}, start time.Time, idx int, sent, acked, rejected *atomic.Int64) error {
 	api := collectorv1.NewCollectorServiceClient(c.conn)
 	for n := int64(0); take(c.cfg, sent); n++ {
-		if err := pace(ctx, c.cfg, start, idx, n); err != nil {
+		if ok, err := pace(ctx, stop, c.cfg, start, idx, n); !ok {
 			return err
 		}
 		events := c.batch()
@@ -200,7 +224,7 @@ func (c *client) unary(ctx context.Context, start time.Time, idx int, sent, acke
 	return nil
 }
 
-func (c *client) stream(ctx context.Context, start time.Time, idx int, sent, acked, rejected *atomic.Int64) error {
+func (c *client) stream(ctx context.Context, stop <-chan struct{}, start time.Time, idx int, sent, acked, rejected *atomic.Int64) error {
 	api := collectorv1.NewCollectorServiceClient(c.conn)
 	st, err := api.IngestStream(ctx)
 	if err != nil {
@@ -231,16 +255,22 @@ func (c *client) stream(ctx context.Context, start time.Time, idx int, sent, ack
 	}()
 	var seq uint64
 	for n := int64(0); take(c.cfg, sent); n++ {
-		if err := pace(ctx, c.cfg, start, idx, n); err != nil {
+		ok, err := pace(ctx, stop, c.cfg, start, idx, n)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			break
 		}
 		select {
 		case window <- struct{}{}:
 		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
 		case err := <-recvErr:
 			return err
 		}
-		if ctx.Err() != nil {
+		if stopped(stop) {
 			break
 		}
 		seq++
@@ -252,10 +282,6 @@ func (c *client) stream(ctx context.Context, start time.Time, idx int, sent, ack
 			}
 			return fmt.Errorf("stream send: %w", err)
 		}
-	}
-	if ctx.Err() != nil {
-		// Capped by time: the stream's context is gone with it.
-		return ctx.Err()
 	}
 	if err := st.CloseSend(); err != nil {
 		return fmt.Errorf("close stream: %w", err)

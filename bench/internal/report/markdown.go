@@ -74,7 +74,7 @@ func (r *Report) Markdown() string {
 				if rs.WallSecond > 0 {
 					cores = rs.CPUSeconds / rs.WallSecond
 				}
-				p("| %s | %s | %.0f | %.2f | %.1f | %.2f |\n", rs.Phase, rs.Process, rs.PeakRSSMB, rs.CPUSeconds, rs.WallSecond, cores)
+				p("| %s | %s | %.0f | %.2f | %.2f | %.2f |\n", rs.Phase, rs.Process, rs.PeakRSSMB, rs.CPUSeconds, rs.WallSecond, cores)
 			}
 			p("\n")
 		}

@@ -57,7 +57,7 @@ func TestMarkdown(t *testing.T) {
 		"| vs per-message | collector unary b100 / per-message pg | 160x | >= 300x | **no** |",
 		"| missing baseline | collector unary b100 / nope | n/a | >= 80% | - |",
 		"| e2e | postgres | 50% | 1,000/s | 990/s | 1 | 1000 | 1000 | 1000 | 1000 | <= 2000 ms | yes |",
-		"| ingest | collector | 50 | 1.00 | 2.0 | 0.50 |",
+		"| ingest | collector | 50 | 1.00 | 2.00 | 0.50 |",
 		"## 2. pg-writer\n\n**skipped**: service not built",
 		"| postgres p99 <= 2000 ms at 50% load | 1000 ms | yes |",
 	} {

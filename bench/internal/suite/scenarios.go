@@ -35,7 +35,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 	}
 	r.log.Info("raw producer", "events", len(r.msgs), "topic", topic)
 	before := selfUsage()
-	d, err := baseline.Produce(ctx, baseline.ProducerConfig{
+	timed, d, err := baseline.Produce(ctx, baseline.ProducerConfig{
 		Brokers: r.st.Config().KafkaBrokers, Topic: topic, Compression: r.cfg.Compression, LingerMs: r.cfg.LingerMs,
 		Progress: func(n int) { r.log.Info("raw producer progress", "acked", n, "of", len(r.msgs)) },
 	}, r.msgs)
@@ -44,7 +44,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 	}
 	r.recordSelf("1 raw producer", before, d)
 	r.prefilled = topic
-	s.Measurements = append(s.Measurements, report.NewMeasurement(mRawProducer, report.KindBaseline, "events/s", int64(len(r.msgs)), d))
+	s.Measurements = append(s.Measurements, report.NewMeasurement(mRawProducer, report.KindBaseline, "events/s", int64(timed), d))
 
 	ctopic, err := r.st.NewTopic(ctx, "bench_ingest", r.cfg.Partitions)
 	if err != nil {
