@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -327,6 +328,28 @@ func TestAuth(t *testing.T) {
 	if err != nil || health.Status != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("health without key: %v %v", health, err)
 	}
+	// Reflection needs no key either, and lists the service.
+	refl, err := reflectionpb.NewServerReflectionClient(c.conn).ServerReflectionInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := refl.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := refl.Recv()
+	if err != nil {
+		t.Fatalf("reflection without key: %v", err)
+	}
+	var names []string
+	for _, s := range listed.GetListServicesResponse().GetService() {
+		names = append(names, s.Name)
+	}
+	if !slices.Contains(names, collectorv1.CollectorService_ServiceDesc.ServiceName) {
+		t.Errorf("reflection lists %v", names)
+	}
+	_ = refl.CloseSend()
 }
 
 // TestCallErrors: too many events and undecodable requests are InvalidArgument.
