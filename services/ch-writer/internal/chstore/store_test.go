@@ -1,0 +1,130 @@
+package chstore
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink/sinktest"
+	"github.com/footprint/footprint/internal/testenv"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// newStore migrates a store in a unique database (created by the store
+// itself, exercising ensureDatabase) and drops it at the end.
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr = testenv.ClickHouseAddr(t)
+	cfg.Database = testenv.UniqueName("fp")
+	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := clickhouse.Open(&clickhouse.Options{Addr: []string{cfg.Addr}, Protocol: clickhouse.Native})
+		if err == nil {
+			_ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database)
+			_ = c.Close()
+		}
+		_ = s.Close()
+	})
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+func at(ev *eventv1.Event, ts time.Time) *eventv1.Event {
+	ev.OccurredAt, ev.ReceivedAt = timestamppb.New(ts), timestamppb.New(ts.Add(time.Second))
+	return ev
+}
+
+// Duplicates written in separate inserts stay physically present until a
+// merge, yet both dashboard query forms (count() FINAL, uniqExact(event_id))
+// see each event once.
+func TestDedupBeforeMerges(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	// Keep the duplicate parts apart so the test proves FINAL/uniqExact,
+	// not a lucky background merge.
+	// Only this test's table: the server is shared.
+	table := quoteIdent(s.cfg.Database) + ".events"
+	if err := s.conn.Exec(ctx, "SYSTEM STOP MERGES "+table); err != nil {
+		t.Fatalf("stop merges: %v", err)
+	}
+	t.Cleanup(func() { _ = s.conn.Exec(context.Background(), "SYSTEM START MERGES "+table) })
+	var evs []*eventv1.Event
+	for range 500 {
+		evs = append(evs, sinktest.NewEvent("site"))
+	}
+	for range 2 {
+		if err := s.WriteBatch(ctx, evs); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	var raw uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("raw rows before merges: %d", raw)
+	rows, distinct, err := s.Counts(ctx)
+	if err != nil || rows != 500 || distinct != 500 {
+		t.Fatalf("count() FINAL = %d, uniqExact = %d (%v), want 500", rows, distinct, err)
+	}
+	if raw != 1000 {
+		t.Fatalf("raw rows %d, want 1000: the duplicates must still be unmerged for this test to mean anything", raw)
+	}
+	// A typical dashboard query: page views per day for a site, before merges.
+	var views uint64
+	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events WHERE site_id = ? AND occurred_at >= now() - 86400*61", "site").Scan(&views); err != nil {
+		t.Fatal(err)
+	}
+	if views != 500 {
+		t.Fatalf("dashboard sees %d events, want 500", views)
+	}
+}
+
+// Retention drops whole monthly partitions.
+func TestRetention(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if err := s.WriteBatch(ctx, []*eventv1.Event{
+		at(sinktest.NewEvent("s"), now.AddDate(0, -5, 0)), at(sinktest.NewEvent("s"), now.AddDate(0, -1, 0)), at(sinktest.NewEvent("s"), now),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.cfg.RetentionMonths = 2
+	if err := s.Maintain(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _, _ := s.Counts(ctx); rows != 2 {
+		t.Fatalf("%d rows after retention, want 2", rows)
+	}
+}
+
+// Throughput of one default-sized batch (50k events): logged, not asserted.
+func TestBatchThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	s := newStore(t)
+	evs := make([]*eventv1.Event, 50_000)
+	for i := range evs {
+		evs[i] = sinktest.NewEvent("site")
+	}
+	start := time.Now()
+	if err := s.WriteBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	d := time.Since(start)
+	t.Logf("ch: 50000 events in %s = %.0f rows/s", d, 50000/d.Seconds())
+}
