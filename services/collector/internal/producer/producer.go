@@ -156,7 +156,8 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 		"acks": "all",
 		// Events compress well (repeated URLs, user agents); zstd and lz4 cost little CPU.
 		"compression.type": cfg.Compression,
-		// A short wait fills batches under load without adding visible latency.
+		// A few milliseconds of waiting fill batches under load (fewer, larger
+		// requests) at a small latency cost per call; configurable.
 		"linger.ms": int(cfg.Linger / time.Millisecond),
 		// Up to 1 MiB per partition batch: fewer requests under load, below the
 		// broker's default message.max.bytes.
@@ -169,15 +170,19 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 		// every Produce gets a report in bounded time and the queue drains
 		// while Kafka is down.
 		"message.timeout.ms": int(cfg.MessageTimeout / time.Millisecond),
-		// Fail over quickly between brokers and notice a dead broker soon.
-		"socket.timeout.ms":                  10_000,
-		"reconnect.backoff.ms":               100,
-		"reconnect.backoff.max.ms":           2_000,
+		// A request the broker does not answer in 10 s fails and is retried,
+		// rather than holding its messages until message.timeout.ms.
+		"socket.timeout.ms": 10_000,
+		// Reconnect soon after a broker restart (starts at 100 ms) ...
+		"reconnect.backoff.ms": 100,
+		// ... without hammering a broker that stays down (at most every 2 s).
+		"reconnect.backoff.max.ms": 2_000,
+		// Notice partition leadership changes within 30 s even without errors.
 		"topic.metadata.refresh.interval.ms": 30_000,
-		// Delivery reports need only the status and partition: do not copy values back.
+		// Delivery reports need only the status: copy back the small key, never the value.
 		"go.delivery.report.fields": "key",
-		// Our per-call channels receive the reports; the shared events channel only
-		// sees errors and the few reports of messages produced without one.
+		// Delivery reports go to per-call channels; the shared events channel
+		// only carries client errors, so a small buffer is plenty.
 		"go.events.channel.size": 10_000,
 		// Names the collector in broker logs and quotas.
 		"client.id": "footprint-collector",
