@@ -1,0 +1,141 @@
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/footprint/footprint/bench/internal/report"
+	"github.com/footprint/footprint/internal/testenv"
+)
+
+// TestQuickRun runs the whole suite in --quick mode against the real stack
+// and the services built from this repository, and checks that the three
+// result files hold every scenario and every ratio. It asserts no timing.
+func TestQuickRun(t *testing.T) {
+	testenv.KafkaBrokers(t)
+	testenv.PostgresAdminURL(t)
+	testenv.ClickHouseAddr(t)
+	if testing.Short() {
+		t.Skip("builds and runs every service: not in -short")
+	}
+	cfg := QuickConfig()
+	cfg.Out = t.TempDir()
+	cfg.Command = "go test (TestQuickRun)"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rep, err := Run(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Write(cfg.Out); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"latest.md", "latest.json", "latest.png"} {
+		st, err := os.Stat(filepath.Join(cfg.Out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() == 0 {
+			t.Errorf("%s is empty", f)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(cfg.Out, "latest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back report.Report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(cfg.Out, "latest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, &back, string(md))
+}
+
+// checkComplete asserts every scenario ran and every ratio and latency has
+// a value.
+func checkComplete(t *testing.T, rep *report.Report, md string) {
+	t.Helper()
+	want := map[string]bool{"1": false, "2": false, "3": false, "4": false, "5": false}
+	for _, s := range rep.Scenarios {
+		want[s.ID] = true
+		if s.Status != report.StatusOK {
+			t.Errorf("scenario %s (%s): %s: %s", s.ID, s.Title, s.Status, s.Error)
+		}
+		if !strings.Contains(md, "## "+s.ID+". ") {
+			t.Errorf("latest.md lacks scenario %s", s.ID)
+		}
+		for _, r := range s.Ratios {
+			if r.Value == nil {
+				t.Errorf("scenario %s: ratio %q has no value", s.ID, r.Name)
+			}
+		}
+		for _, l := range s.Latencies {
+			if l.Latency.Count == 0 {
+				t.Errorf("scenario %s: no latency samples for %s at %d%%", s.ID, l.Store, l.LoadPercent)
+			}
+		}
+	}
+	for id, seen := range want {
+		if !seen {
+			t.Errorf("scenario %s missing", id)
+		}
+	}
+	ratios := map[string]bool{}
+	for _, s := range rep.Scenarios {
+		for _, r := range s.Ratios {
+			ratios[r.Name] = true
+		}
+	}
+	for _, name := range []string{
+		"collector unary, batch 100 / raw producer", "collector stream, batch 1000 / raw producer",
+		"pg-writer / raw COPY", "pg-writer / per-message", "ch-writer / raw native insert", "ch-writer / per-message",
+		"end to end / per-message baseline",
+	} {
+		if !ratios[name] {
+			t.Errorf("ratio %q missing", name)
+		}
+	}
+	lat := 0
+	for _, s := range rep.Scenarios {
+		lat += len(s.Latencies)
+	}
+	if lat != 4 {
+		t.Errorf("%d latency rows, want 4 (two stores at 50%% and 90%%)", lat)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{DefaultConfig(), QuickConfig()} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", c.Mode, err)
+		}
+	}
+	bad := QuickConfig()
+	bad.Events = 10
+	bad.BatchSizes = []int{0}
+	bad.Clients = 0
+	err := bad.Validate()
+	for _, want := range []error{ErrEvents, ErrBatchSizes, ErrClients} {
+		if !errors.Is(err, want) {
+			t.Errorf("Validate() = %v, want %v", err, want)
+		}
+	}
+}
