@@ -18,6 +18,7 @@ MODULES=(gen internal services/collector services/pg-writer services/ch-writer s
 # Fuzz targets run for FUZZTIME each: long enough to explore past the seed corpus,
 # short enough for CI. `module package target`.
 FUZZ_TARGETS=(
+	"services/collector ./internal/server FuzzIngestRequest"
 )
 FUZZTIME=${FUZZTIME:-20s}
 TIMEOUT=${GO_TEST_TIMEOUT:-25m}

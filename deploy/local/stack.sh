@@ -33,6 +33,8 @@ PG_READER_PASSWORD=footprint_reader
 CH_WRITER_PASSWORD=footprint_writer
 DEV_API_KEY=fp_dev_key
 DEV_SITE=demo
+# Fixed so that cookieless visitor ids survive a collector restart in the local stack.
+DEV_VISITOR_SECRET=footprint-local-development-only
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -248,6 +250,7 @@ service_env() { # name: prints the env the local stack runs a service with
 FOOTPRINT_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 FOOTPRINT_KAFKA_TOPIC=$TOPIC
 FOOTPRINT_COLLECTOR_API_KEYS=$DEV_API_KEY=$DEV_SITE
+FOOTPRINT_COLLECTOR_VISITOR_SECRET=$DEV_VISITOR_SECRET
 FOOTPRINT_PG_URL=postgres://footprint_writer:$PG_WRITER_PASSWORD@127.0.0.1:$PG_PORT/footprint
 FOOTPRINT_CH_ADDR=127.0.0.1:$CH_TCP_PORT
 FOOTPRINT_CH_DATABASE=footprint
