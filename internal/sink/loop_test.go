@@ -458,3 +458,40 @@ func TestShutdownWithStoreDownCommitsNothing(t *testing.T) {
 		t.Fatalf("committed %d offsets with nothing stored", got)
 	}
 }
+
+// A replica stuck on a failing store gives its batch up on revocation; when
+// it leaves, the other replica re-reads everything it had not committed:
+// nothing is skipped across the rebalance.
+func TestRebalanceDuringOutageLosesNothing(t *testing.T) {
+	brokers := newCluster(t)
+	group := "g-" + uuid4()[:8]
+	broken, healthy := newFakeStore(), newFakeStore()
+	broken.failing = true
+	var values [][]byte
+	for range 300 {
+		values = append(values, mustMarshal(t, event(uuid4())))
+	}
+	produce(t, brokers, -1, values...)
+	a := start(t, brokers, broken, func(c *Config) { c.Group = group; c.ShutdownTimeout = 500 * time.Millisecond })
+	eventually(t, 30*time.Second, "replica a retrying", func() bool {
+		_, _, f := broken.snapshot()
+		return f >= 3
+	})
+	b := start(t, brokers, healthy, func(c *Config) { c.Group = group })
+	eventually(t, 60*time.Second, "replica b storing its share", func() bool {
+		d, _, _ := healthy.snapshot()
+		return d > 0
+	})
+	// a either still holds an unwritable batch (ErrShutdownTimeout, nothing
+	// committed) or had not re-fetched since the rebalance (clean exit).
+	if err := a.stop(); err != nil && !errors.Is(err, ErrShutdownTimeout) {
+		t.Fatalf("replica a: %v", err)
+	}
+	eventually(t, 60*time.Second, "replica b storing and committing everything", func() bool {
+		d, _, _ := healthy.snapshot()
+		return d == 300 && sum(committed(t, brokers, group)) == 300
+	})
+	if err := b.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
