@@ -47,8 +47,11 @@ func (r *Report) PNG() ([]byte, error) {
 	h := vg.Length(rows)*0.28*vg.Inch + 2.5*vg.Inch + 4*vg.Inch
 	img := vgimg.New(12*vg.Inch, h)
 	dc := draw.New(img)
-	top := draw.Crop(dc, 0, 0, 4*vg.Inch, 0)
-	bottom := draw.Crop(dc, 0, 0, 0, -(h - 4*vg.Inch))
+	// A small inset on the left and right keeps long bar names and value
+	// labels inside the image.
+	inset := 0.15 * vg.Inch
+	top := draw.Crop(dc, inset, -inset, 4*vg.Inch, 0)
+	bottom := draw.Crop(dc, inset, -inset, 0, -(h - 4*vg.Inch))
 	tp.Draw(top)
 	lp.Draw(bottom)
 	var buf bytes.Buffer
@@ -147,6 +150,14 @@ func latencyPlot(lats []Latency) (*plot.Plot, error) {
 		p.Add(b)
 		p.Legend.Add(name, b)
 	}
+	// The target: p99 <= 2 s at half load.
+	target, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 2000}, {X: float64(len(lats)) - 0.5, Y: 2000}})
+	if err != nil {
+		return nil, fmt.Errorf("target line: %w", err)
+	}
+	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(target)
+	p.Legend.Add("2 s target (p99 at 50%)", target)
 	p.Legend.Top = true
 	p.NominalX(names...)
 	return p, nil

@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 	defer func() { _ = os.RemoveAll(tmp) }()
 	r := &runner{cfg: cfg, log: logger, st: st, root: root, binDir: filepath.Join(tmp, "bin"), logDir: filepath.Join(tmp, "logs"),
 		bins: map[string]string{}, binErr: map[string]error{}}
-	for _, d := range []string{r.binDir, r.logDir} {
+	for _, d := range []string{r.binDir, r.logDir, cfg.Out} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
