@@ -274,8 +274,17 @@ func waitStored(t *testing.T, store Store, want int64, timeout time.Duration, wr
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		rows, distinct, lastErr = store.Counts(ctx)
-		return lastErr == nil && distinct >= want
+		// Both at once: the two counts are separate queries, so a batch
+		// landing between them can make one lag behind the other.
+		return lastErr == nil && distinct >= want && rows >= want
 	}, writers...)
+	// Everything has arrived; a fresh read must be exact (more rows would be
+	// double counting).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if rows, distinct, lastErr = store.Counts(ctx); lastErr != nil {
+		t.Fatalf("count: %v", lastErr)
+	}
 	if distinct != want || rows != want {
 		t.Fatalf("store holds %d rows / %d distinct event ids, want exactly %d of each", rows, distinct, want)
 	}
