@@ -34,7 +34,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 		return err
 	}
 	r.log.Info("raw producer", "events", len(r.msgs), "topic", topic)
-	before := selfUsage()
+	pm := mark()
 	timed, d, err := baseline.Produce(ctx, baseline.ProducerConfig{
 		Brokers: r.st.Config().KafkaBrokers, Topic: topic, Compression: r.cfg.Compression, LingerMs: r.cfg.LingerMs,
 		Progress: func(n int) { r.log.Info("raw producer progress", "acked", n, "of", len(r.msgs)) },
@@ -42,7 +42,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 	if err != nil {
 		return fmt.Errorf("raw producer: %w", err)
 	}
-	r.recordSelf("1 raw producer", before, d)
+	r.recordPhase("1 raw producer", pm)
 	r.prefilled = topic
 	s.Measurements = append(s.Measurements, report.NewMeasurement(mRawProducer, report.KindBaseline, "events/s", int64(timed), d))
 
@@ -73,7 +73,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 			name := variantName(batch, stream)
 			r.log.Info("collector variant", "name", name, "cap", r.cfg.IngestCap)
 			coll.Mark()
-			before := selfUsage()
+			pm := mark()
 			var prof <-chan struct{}
 			if stream && batch == maxBatch {
 				prof = r.profile(ctx, coll, "collector.prof", min(r.cfg.ProfileSeconds, int(r.cfg.IngestCap.Seconds())))
@@ -90,7 +90,7 @@ func (r *runner) collectorIngest(ctx context.Context, s *report.Scenario) error 
 				continue
 			}
 			r.record(coll, "1 "+name)
-			r.recordSelf("1 "+name, before, res.Elapsed)
+			r.recordPhase("1 "+name, pm)
 			s.Measurements = append(s.Measurements, report.NewMeasurement(name, report.KindFootprint, "events/s", res.Acked, res.Elapsed))
 		}
 	}
@@ -210,6 +210,7 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 		return err
 	}
 	w.Mark()
+	pm := mark()
 	began := time.Now()
 	prof := r.profile(ctx, w, "pg-writer.prof", r.cfg.ProfileSeconds)
 	table, err := baseline.FindPGTable(ctx, pool, "events")
@@ -223,20 +224,23 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return err
 	}
+	r.recordPhase("2 pg-writer drain", pm)
 	s.Measurements = append(s.Measurements, report.NewMeasurement(mPGWriter, report.KindFootprint, "rows/s", n, ended.Sub(began)))
 
 	r.log.Info("raw COPY of the same rows")
+	pm = mark()
 	rows, d, err := baseline.PGReload(ctx, pool, table)
 	if err != nil {
 		return fmt.Errorf("raw copy: %w", err)
 	}
+	r.recordPhase("2 raw COPY (incl. COPY TO read-back)", pm)
 	s.Measurements = append(s.Measurements, report.NewMeasurement(mPGRaw, report.KindBaseline, "rows/s", rows, d))
 
 	if _, err := pool.Exec(ctx, baseline.PostgresDDL); err != nil {
 		return fmt.Errorf("create baseline table: %w", err)
 	}
 	r.log.Info("per-message baseline (PostgreSQL)", "sample", r.cfg.PerMessageSample)
-	before := selfUsage()
+	pm = mark()
 	cnt, d, err := baseline.PerMessage(ctx, baseline.PerMessageConfig{
 		Brokers: r.st.Config().KafkaBrokers, Topic: r.prefilled, Group: stack.UniqueName("bench_pg_permsg"),
 		Limit: r.cfg.PerMessageSample, MaxDuration: r.cfg.PerMessageCap,
@@ -245,7 +249,7 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return fmt.Errorf("per-message baseline: %w", err)
 	}
-	r.recordSelf("2 per-message baseline (PostgreSQL)", before, d)
+	r.recordPhase("2 per-message baseline (PostgreSQL)", pm)
 	m := report.NewMeasurement(mPGPerMsg, report.KindBaseline, "rows/s", int64(cnt), d)
 	m.Note = "sample"
 	s.Measurements = append(s.Measurements, m)
@@ -280,6 +284,7 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 		return err
 	}
 	w.Mark()
+	pm := mark()
 	began := time.Now()
 	prof := r.profile(ctx, w, "ch-writer.prof", r.cfg.ProfileSeconds)
 	ended, err := r.waitWritten(ctx, w, "footprint_ch_writer_written_total", &chStore{conn: conn, db: db, site: benchSite}, n, r.drainTimeout())
@@ -288,6 +293,7 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return err
 	}
+	r.recordPhase("3 ch-writer drain", pm)
 	s.Measurements = append(s.Measurements, report.NewMeasurement(mCHWriter, report.KindFootprint, "rows/s", n, ended.Sub(began)))
 
 	r.log.Info("raw native insert of the same rows")
@@ -299,17 +305,19 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	if batch <= 0 {
 		batch = 50_000 // the writers' default batch
 	}
+	pm = mark()
 	d, err := baseline.CHReload(ctx, conn, db, "events", cols, batch)
 	if err != nil {
 		return fmt.Errorf("raw insert: %w", err)
 	}
+	r.recordPhase("3 raw native insert", pm)
 	s.Measurements = append(s.Measurements, report.NewMeasurement(mCHRaw, report.KindBaseline, "rows/s", int64(cols.Rows), d))
 
 	if err := conn.Exec(ctx, fmt.Sprintf(baseline.ClickHouseDDL, db)); err != nil {
 		return fmt.Errorf("create baseline table: %w", err)
 	}
 	r.log.Info("per-message baseline (ClickHouse)", "sample", r.cfg.PerMessageSample)
-	before := selfUsage()
+	pm = mark()
 	cnt, d, err := baseline.PerMessage(ctx, baseline.PerMessageConfig{
 		Brokers: r.st.Config().KafkaBrokers, Topic: r.prefilled, Group: stack.UniqueName("bench_ch_permsg"),
 		Limit: r.cfg.PerMessageSample, MaxDuration: r.cfg.PerMessageCap,
@@ -317,7 +325,7 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return fmt.Errorf("per-message baseline: %w", err)
 	}
-	r.recordSelf("3 per-message baseline (ClickHouse)", before, d)
+	r.recordPhase("3 per-message baseline (ClickHouse)", pm)
 	m := report.NewMeasurement(mCHPerMsg, report.KindBaseline, "rows/s", int64(cnt), d)
 	m.Note = "sample"
 	s.Measurements = append(s.Measurements, m)
@@ -393,7 +401,7 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	for _, p := range procs {
 		p.Mark()
 	}
-	before := selfUsage()
+	pm := mark()
 	r.log.Info("end to end at maximum rate", "events", r.cfg.E2EEvents, "cap", r.cfg.IngestCap)
 	began := time.Now()
 	res, err := load.Run(ctx, load.Config{
@@ -418,7 +426,7 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	for _, p := range procs {
 		r.record(p, "4 end to end, max rate")
 	}
-	r.recordSelf("4 end to end, max rate", before, time.Since(began))
+	r.recordPhase("4 end to end, max rate", pm)
 	s.Measurements = append(s.Measurements,
 		report.NewMeasurement("end to end: ingest acknowledged", report.KindFootprint, "events/s", res.Acked, res.Elapsed),
 		report.NewMeasurement("end to end: visible in PostgreSQL", report.KindFootprint, "events/s", res.Acked, tPG.Sub(began)),
@@ -474,6 +482,7 @@ func (r *runner) latencyPhase(ctx context.Context, grpcAddr string, pct int, max
 	for _, p := range procs {
 		p.Mark()
 	}
+	pm := mark()
 	phase := fmt.Sprintf("4 latency at %d%%", pct)
 	res, err := load.Run(ctx, load.Config{
 		Addr: grpcAddr, APIKey: benchKey, Site: benchSite, Clients: r.cfg.Clients, Batch: batch,
@@ -500,6 +509,7 @@ func (r *runner) latencyPhase(ctx context.Context, grpcAddr string, pct int, max
 	for _, p := range procs {
 		r.record(p, phase)
 	}
+	r.recordPhase(phase, pm)
 	var out []report.Latency
 	var errs []error
 	for _, p := range pollers {

@@ -260,6 +260,34 @@ func (r *runner) recordSelf(phase string, before svc.Usage, wall time.Duration) 
 		CPUSeconds: u.CPUSeconds - before.CPUSeconds, WallSecond: wall.Seconds()})
 }
 
+// phaseMark remembers the CPU used so far by the bench process and the
+// stack's servers.
+type phaseMark struct {
+	at    time.Time
+	self  svc.Usage
+	infra map[string]svc.Usage
+}
+
+func mark() phaseMark {
+	return phaseMark{at: time.Now(), self: selfUsage(), infra: svc.InfraUsage()}
+}
+
+// recordPhase appends the bench process's and the servers' usage since m.
+func (r *runner) recordPhase(phase string, m phaseMark) {
+	wall := time.Since(m.at)
+	r.recordSelf(phase, m.self, wall)
+	now := svc.InfraUsage()
+	for _, in := range svc.Infra {
+		u, ok := now[in.Name]
+		// A server idle in this phase would only lengthen the table.
+		if !ok || u.CPUSeconds-m.infra[in.Name].CPUSeconds < 0.05 {
+			continue
+		}
+		r.res = append(r.res, report.Resource{Phase: phase, Process: in.Name, PeakRSSMB: u.PeakRSSMB,
+			CPUSeconds: u.CPUSeconds - m.infra[in.Name].CPUSeconds, WallSecond: wall.Seconds()})
+	}
+}
+
 func selfUsage() svc.Usage {
 	u, _ := svc.ReadUsage(os.Getpid())
 	return u
@@ -286,7 +314,12 @@ func (r *runner) profile(ctx context.Context, p *svc.Process, file string, secon
 }
 
 func (r *runner) resources() report.Scenario {
-	s := report.Scenario{ID: "5", Title: "Resources per process and phase (peak RSS = VmHWM since the process started)", Status: report.StatusOK, Resources: r.res}
+	s := report.Scenario{ID: "5", Title: "Resources per process and phase", Status: report.StatusOK, Resources: r.res,
+		Notes: []string{
+			"Peak RSS is VmHWM from /proc/<pid>/status: the peak since the process started (each service is started fresh per scenario). CPU seconds are utime+stime from /proc/<pid>/stat spent during the phase.",
+			"The stack's servers are shown too, so the table tells where the machine's two cores went: PostgreSQL sums all its processes (including exited backends) and shows the largest single process's peak RSS.",
+			"footprint-bench is this command: the gRPC clients, the raw producer and the per-message consumers.",
+		}}
 	if len(r.res) == 0 {
 		s.Status = report.StatusFailed
 		s.Error = "no phase ran"

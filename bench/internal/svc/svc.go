@@ -355,3 +355,78 @@ func (p *Process) Profile(ctx context.Context, seconds int, path string) error {
 	}
 	return nil
 }
+
+// Infra names the stack's server processes whose CPU the report shows next
+// to the services', so a reader sees where the machine's time went.
+var Infra = []struct {
+	Name string
+	// Comm is the process name in /proc/<pid>/comm; Cmdline, when set,
+	// must appear in /proc/<pid>/cmdline too.
+	Comm, Cmdline string
+}{
+	{Name: "Kafka broker", Comm: "java", Cmdline: "kafka.Kafka"},
+	{Name: "PostgreSQL (all processes)", Comm: "postgres"},
+	{Name: "ClickHouse server", Comm: "clickhouse-serv"},
+}
+
+// InfraUsage sums the CPU seconds of every live process of each Infra
+// entry, including the reaped children of each (cutime+cstime: PostgreSQL
+// backends that exited), and the largest single-process VmHWM.
+func InfraUsage() map[string]Usage {
+	out := map[string]Usage{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil {
+			continue
+		}
+		for _, in := range Infra {
+			if strings.TrimSpace(string(comm)) != in.Comm {
+				continue
+			}
+			if in.Cmdline != "" {
+				cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				if err != nil || !bytes.Contains(cl, []byte(in.Cmdline)) {
+					continue
+				}
+			}
+			u, err := ReadUsage(pid)
+			if err != nil {
+				continue
+			}
+			children, _ := childCPU(pid)
+			acc := out[in.Name]
+			acc.CPUSeconds += u.CPUSeconds + children
+			acc.PeakRSSMB = max(acc.PeakRSSMB, u.PeakRSSMB)
+			out[in.Name] = acc
+		}
+	}
+	return out
+}
+
+// childCPU returns cutime+cstime of pid in seconds.
+func childCPU(pid int) (float64, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read stat: %w", err)
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse stat: %w", errors.ErrUnsupported)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 15 {
+		return 0, fmt.Errorf("parse stat: %w", errors.ErrUnsupported)
+	}
+	cu, _ := strconv.ParseFloat(f[13], 64)
+	cs, _ := strconv.ParseFloat(f[14], 64)
+	return (cu + cs) / 100, nil
+}

@@ -35,3 +35,12 @@ func TestReadUsageSelf(t *testing.T) {
 		t.Fatalf("%+v", u)
 	}
 }
+
+func TestInfraUsageDoesNotFail(t *testing.T) {
+	// The stack may or may not run here; the call must simply not fail.
+	for name, u := range InfraUsage() {
+		if u.CPUSeconds < 0 {
+			t.Errorf("%s: %+v", name, u)
+		}
+	}
+}
