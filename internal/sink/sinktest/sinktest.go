@@ -87,6 +87,7 @@ func Run(t *testing.T, target Target) {
 	t.Run("TwoReplicas", func(t *testing.T) { testTwoReplicas(t, target) })
 	t.Run("Kill9", func(t *testing.T) { testKill9(t, target) })
 	t.Run("StoreOutage", func(t *testing.T) { testStoreOutage(t, target) })
+	t.Run("Throughput", func(t *testing.T) { testThroughput(t, target) })
 }
 
 // env is one scenario's isolated Kafka resources.
@@ -647,6 +648,38 @@ func testStoreOutage(t *testing.T, target Target) {
 	waitStored(t, store, int64(len(evs)), 120*time.Second, w)
 	eventually(t, 30*time.Second, "ready after recovery", func() bool { return w.readyz() == http.StatusOK }, w)
 	checkFields(t, store, evs[950:1050])
+	if err := w.Stop(60 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+// Throughput is a measurement, not a check: set FOOTPRINT_SINKTEST_THROUGHPUT
+// to the number of events (for example 200000) to run it. It reports how
+// fast one writer with the default batch settings drains a backlog.
+func testThroughput(t *testing.T, target Target) {
+	n := 0
+	if v := os.Getenv("FOOTPRINT_SINKTEST_THROUGHPUT"); v != "" {
+		_, _ = fmt.Sscanf(v, "%d", &n)
+	}
+	if n <= 0 {
+		t.Skip("set FOOTPRINT_SINKTEST_THROUGHPUT=<events> to measure")
+	}
+	e := newEnv(t, 6)
+	store := target.NewStore(t, target.StoreAddr(t))
+	p := newProducer(t, e.brokers)
+	evs := newEvents(n)
+	for i := 0; i < n; i += 10_000 {
+		p.events(e.topic, evs[i:min(i+10_000, n)])
+	}
+	vars := e.vars(store, 50_000)
+	vars = append(vars, "FOOTPRINT_WRITER_BATCH_MAX_WAIT=1s")
+	start := time.Now()
+	w := startWriter(t, target.Name(), vars)
+	waitStored(t, store, int64(n), 10*time.Minute, w)
+	d := time.Since(start)
+	sum, _ := w.metric("footprint_" + target.Name() + "_write_seconds_sum")
+	t.Logf("%s drained %d events in %s (%.0f events/s including start-up); store writes took %.2fs in total (%.0f rows/s)",
+		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum)
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
