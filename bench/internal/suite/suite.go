@@ -86,11 +86,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 		}
 	}
 	if cfg.Keep {
-		// Service logs are worth keeping when the resources are kept.
-		r.logDir = filepath.Join(cfg.Out, "logs")
-		if err := os.MkdirAll(r.logDir, 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", r.logDir, err)
+		// Service logs are worth keeping with the resources, outside the
+		// results folder so they are never committed.
+		r.logDir, err = os.MkdirTemp("", "footprint-bench-logs-")
+		if err != nil {
+			return nil, fmt.Errorf("log dir: %w", err)
 		}
+		logger.Info("service logs kept", "dir", r.logDir)
 	}
 	start := time.Now()
 	r.rep = &report.Report{Mode: cfg.Mode, Command: cfg.Command, Started: start}
