@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,7 +35,7 @@ func run(args []string) error {
 	quick := fs.Bool("quick", false, "smoke run with tiny sizes (seconds; for CI): every scenario and ratio, meaningless numbers")
 	def := suite.DefaultConfig()
 	events := fs.Int("events", 0, fmt.Sprintf("events pre-filled for the writer drains and sent by the raw producer (default %d; quick %d)", def.Events, suite.QuickConfig().Events))
-	out := fs.String("out", def.Out, "results directory")
+	out := fs.String("out", def.Out, "results directory (--quick writes into its quick/ subfolder, git-ignored)")
 	partitions := fs.Int("partitions", 0, fmt.Sprintf("partitions of every topic (default %d)", def.Partitions))
 	clients := fs.Int("clients", 0, fmt.Sprintf("concurrent gRPC clients (default %d)", def.Clients))
 	batches := fs.String("batch-sizes", "", "events per Ingest request, comma-separated (default 1,100,1000)")
@@ -85,6 +86,10 @@ func run(args []string) error {
 	cfg.Profile = *profile
 	cfg.Keep = *keep
 	cfg.Out = *out
+	if *quick {
+		// A smoke run must never overwrite the committed full results.
+		cfg.Out = filepath.Join(*out, "quick")
+	}
 	if *batches != "" {
 		cfg.BatchSizes = nil
 		for _, f := range strings.Split(*batches, ",") {
