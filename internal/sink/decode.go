@@ -3,9 +3,11 @@ package sink
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Reasons a message cannot be stored. They end up in the DLQ error header.
@@ -16,6 +18,14 @@ var (
 	ErrMissingName     = errors.New("name is empty")
 	ErrMissingOccurred = errors.New("occurred_at is missing or invalid")
 	ErrMissingReceived = errors.New("received_at is missing or invalid")
+	ErrTimeRange       = errors.New("occurred_at and received_at must be between 1970-01-01 and 2100-01-01")
+)
+
+// Both stores hold these instants (ClickHouse DateTime is unsigned 32-bit
+// seconds); anything outside is a broken clock, not an event.
+var (
+	minTime = time.Unix(0, 0)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // Decode unmarshals a Kafka message value into an event and checks that a
@@ -49,6 +59,12 @@ func Storable(ev *eventv1.Event) error {
 	}
 	if ev.GetReceivedAt() == nil || ev.GetReceivedAt().CheckValid() != nil {
 		errs = append(errs, ErrMissingReceived)
+	}
+	for _, ts := range []*timestamppb.Timestamp{ev.GetOccurredAt(), ev.GetReceivedAt()} {
+		if ts.CheckValid() == nil && (ts.AsTime().Before(minTime) || !ts.AsTime().Before(maxTime)) {
+			errs = append(errs, ErrTimeRange)
+			break
+		}
 	}
 	return errors.Join(errs...)
 }

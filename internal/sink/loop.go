@@ -39,6 +39,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// ErrRejected marks a WriteBatch error caused by the data of the batch (for
+// example a value the store cannot represent), not by the store being
+// unavailable: retrying the same batch cannot succeed. Stores wrap it
+// (fmt.Errorf("%w: %w", sink.ErrRejected, err)); the loop then splits the
+// batch until it knows the rejected events and sends them to the DLQ, so a
+// partition never stalls on them.
+var ErrRejected = errors.New("store rejected the data")
+
 // Store is what a writer implements: one idempotent batch write (an event
 // already stored, by event_id, must not be stored twice) and a health check.
 type Store interface {
@@ -95,6 +103,7 @@ type dlqPending struct {
 
 type batch struct {
 	events  []*eventv1.Event
+	evMsgs  []*kafka.Message // evMsgs[i] carried events[i], for the DLQ if the store rejects it
 	seen    map[string]struct{}
 	offsets map[tpKey]kafka.Offset // highest offset in the batch per partition
 	dlq     []*dlqPending
@@ -313,6 +322,7 @@ func (l *Loop) add(msg *kafka.Message) {
 	}
 	l.b.seen[ev.GetEventId()] = struct{}{}
 	l.b.events = append(l.b.events, ev)
+	l.b.evMsgs = append(l.b.evMsgs, msg)
 }
 
 func (l *Loop) produceDLQ(d *dlqPending) {
@@ -391,17 +401,21 @@ func (l *Loop) flush(ctx context.Context, retry bool) error {
 	// 1. The store.
 	for len(l.b.events) > 0 {
 		start := time.Now()
-		wctx, cancel := context.WithTimeout(context.Background(), l.cfg.WriteTimeout)
-		err := l.store.WriteBatch(wctx, l.b.events)
-		cancel()
+		rejected, err := l.writeIsolating(l.b.events)
 		if err == nil {
 			l.m.writeSecs.Observe(time.Since(start).Seconds())
 			l.m.batchSize.Observe(float64(len(l.b.events)))
-			l.m.written.Add(float64(len(l.b.events)))
+			l.m.written.Add(float64(len(l.b.events) - len(rejected)))
 			if l.storeErr.Swap(nil) != nil {
 				l.log.Info("store is back")
 			}
 			l.m.storeUp.Set(1)
+			for i, reason := range rejected {
+				d := &dlqPending{msg: l.b.evMsgs[i], reason: "store rejected: " + strings.ReplaceAll(reason.Error(), "\n", "; ")}
+				l.produceDLQ(d)
+				l.b.dlq = append(l.b.dlq, d)
+				l.log.Warn("event rejected by the store sent to dlq", "event_id", l.b.events[i].GetEventId(), "reason", d.reason)
+			}
 			break
 		}
 		l.m.writeErrs.Inc()
@@ -461,6 +475,36 @@ func (l *Loop) flush(ctx context.Context, retry bool) error {
 		l.add(msg)
 	}
 	return nil
+}
+
+// writeIsolating writes events; when the store rejects the data it bisects
+// until the rejected events are single, and returns their indexes with the
+// store's reason. Halves already written are written again on the next try,
+// which the store's dedup makes harmless. Any other error is returned as is.
+func (l *Loop) writeIsolating(events []*eventv1.Event) (map[int]error, error) {
+	rejected := map[int]error{}
+	var write func(lo, hi int) error
+	write = func(lo, hi int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.WriteTimeout)
+		err := l.store.WriteBatch(ctx, events[lo:hi])
+		cancel()
+		if err == nil || !errors.Is(err, ErrRejected) {
+			return err
+		}
+		if hi-lo == 1 {
+			rejected[lo] = err
+			return nil
+		}
+		mid := lo + (hi-lo)/2
+		if err := write(lo, mid); err != nil {
+			return err
+		}
+		return write(mid, hi)
+	}
+	if err := write(0, len(events)); err != nil {
+		return nil, err
+	}
+	return rejected, nil
 }
 
 func isGenerationLost(c kafka.ErrorCode) bool {

@@ -48,6 +48,11 @@ func (s *fakeStore) WriteBatch(_ context.Context, evs []*eventv1.Event) error {
 		return errors.New("store is down")
 	}
 	for _, ev := range evs {
+		if ev.GetSiteId() == "reject-me" {
+			return fmt.Errorf("%w: value too large for index", ErrRejected)
+		}
+	}
+	for _, ev := range evs {
 		s.events[ev.GetEventId()] = ev
 	}
 	s.batches = append(s.batches, len(evs))
@@ -492,6 +497,37 @@ func TestRebalanceDuringOutageLosesNothing(t *testing.T) {
 		return d == 300 && sum(committed(t, brokers, group)) == 300
 	})
 	if err := b.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An event the store rejects (ErrRejected) is isolated by bisection and sent
+// to the DLQ; the rest of its batch is stored and everything is committed.
+func TestStoreRejectionIsolated(t *testing.T) {
+	brokers := newCluster(t)
+	store := newFakeStore()
+	var values [][]byte
+	bad := event(uuid4())
+	bad.SiteId = "reject-me"
+	for i := range 100 {
+		if i == 37 {
+			values = append(values, mustMarshal(t, bad))
+		}
+		values = append(values, mustMarshal(t, event(uuid4())))
+	}
+	produce(t, brokers, 2, values...)
+	r := start(t, brokers, store, func(c *Config) { c.BatchMaxWait = time.Second })
+	eventually(t, 30*time.Second, "good events stored and all committed", func() bool {
+		d, _, _ := store.snapshot()
+		return d == 100 && committed(t, brokers, r.loop.cfg.Group)[2] == 101
+	})
+	if got := testutil.ToFloat64(r.loop.m.dlq); got != 1 {
+		t.Fatalf("dlq_total = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(r.loop.m.written); got != 100 {
+		t.Fatalf("written_total = %v, want 100", got)
+	}
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -224,7 +225,9 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 			e.GetBrowser(), e.GetBrowserVersion(), e.GetOs(), e.GetOsVersion(), deviceClassName(e.GetDeviceClass()),
 			b2u(e.GetIsBot()), e.GetReferrerHost(), b2u(e.GetClockClamped()), b2u(e.GetVisitorIdDerived()), b2u(e.GetEventIdAssigned()),
 		); err != nil {
-			return fmt.Errorf("append event %s: %w", ev.GetEventId(), err)
+			// A value the driver cannot convert: this event can never be
+			// stored, so the loop isolates it and dead-letters it.
+			return fmt.Errorf("%w: append event %s: %w", sink.ErrRejected, ev.GetEventId(), err)
 		}
 	}
 	if err := batch.Send(); err != nil {

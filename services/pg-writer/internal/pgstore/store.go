@@ -14,7 +14,9 @@ import (
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -134,20 +136,44 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	for i, ev := range events {
 		r, err := toRow(ev)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", sink.ErrRejected, err)
 		}
 		rows[i] = r
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, columns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy to staging: %w", err)
+		return classify(fmt.Errorf("copy to staging: %w", err))
 	}
 	if _, err := tx.Exec(ctx, s.insert); err != nil {
-		return fmt.Errorf("insert from staging: %w", err)
+		return classify(fmt.Errorf("insert from staging: %w", err))
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// classify marks errors caused by the data (SQLSTATE classes 22 data
+// exception, 23 integrity constraint, 54 program limit such as an index row
+// too large) as sink.ErrRejected, so the loop isolates the event and sends it
+// to the DLQ instead of retrying the batch forever.
+func classify(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && len(pgErr.Code) == 5 {
+		switch pgErr.Code[:2] {
+		case "22", "23", "54":
+			return fmt.Errorf("%w: %w", sink.ErrRejected, err)
+		}
+	}
+	return err
+}
+
+// clean removes NUL characters: valid in protobuf strings, impossible in
+// PostgreSQL text and jsonb. This is the one change an event may undergo.
+func clean(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "")
 }
 
 func clampInt64(v uint64) int64 {
@@ -184,9 +210,9 @@ func toRow(ev *eventv1.Event) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	props := ev.GetProperties()
-	if props == nil {
-		props = map[string]string{}
+	props := make(map[string]string, len(ev.GetProperties()))
+	for k, v := range ev.GetProperties() {
+		props[clean(k)] = clean(v)
 	}
 	propsJSON, err := json.Marshal(props)
 	if err != nil {
@@ -194,14 +220,14 @@ func toRow(ev *eventv1.Event) ([]any, error) {
 	}
 	p, c, u, e := ev.GetPage(), ev.GetClient(), ev.GetUtm(), ev.GetEnrichment()
 	return []any{
-		id, ev.GetSiteId(), ev.GetName(), ev.GetOccurredAt().AsTime(), ev.GetReceivedAt().AsTime(),
-		ev.GetVisitorId(), ev.GetUserId(), ev.GetSessionId(),
-		p.GetUrl(), p.GetPath(), p.GetTitle(), p.GetReferrer(), ev.GetHttpMethod(),
+		id, clean(ev.GetSiteId()), clean(ev.GetName()), ev.GetOccurredAt().AsTime(), ev.GetReceivedAt().AsTime(),
+		clean(ev.GetVisitorId()), clean(ev.GetUserId()), clean(ev.GetSessionId()),
+		clean(p.GetUrl()), clean(p.GetPath()), clean(p.GetTitle()), clean(p.GetReferrer()), clean(ev.GetHttpMethod()),
 		int64(ev.GetHttpStatus()), clampInt64(ev.GetDurationUs()),
-		c.GetUserAgent(), c.GetLocale(), int64(c.GetScreenWidth()), int64(c.GetScreenHeight()), c.GetTimeZone(), c.GetIp(),
-		u.GetSource(), u.GetMedium(), u.GetCampaign(), u.GetTerm(), u.GetContent(), string(propsJSON),
-		e.GetBrowser(), e.GetBrowserVersion(), e.GetOs(), e.GetOsVersion(), deviceClassName(e.GetDeviceClass()), e.GetIsBot(),
-		e.GetReferrerHost(), e.GetClockClamped(), e.GetVisitorIdDerived(), e.GetEventIdAssigned(),
+		clean(c.GetUserAgent()), clean(c.GetLocale()), int64(c.GetScreenWidth()), int64(c.GetScreenHeight()), clean(c.GetTimeZone()), clean(c.GetIp()),
+		clean(u.GetSource()), clean(u.GetMedium()), clean(u.GetCampaign()), clean(u.GetTerm()), clean(u.GetContent()), string(propsJSON),
+		clean(e.GetBrowser()), clean(e.GetBrowserVersion()), clean(e.GetOs()), clean(e.GetOsVersion()), deviceClassName(e.GetDeviceClass()), e.GetIsBot(),
+		clean(e.GetReferrerHost()), e.GetClockClamped(), e.GetVisitorIdDerived(), e.GetEventIdAssigned(),
 	}, nil
 }
 

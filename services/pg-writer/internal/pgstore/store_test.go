@@ -2,6 +2,9 @@ package pgstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net/url"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/jackc/pgx/v5"
@@ -222,4 +226,42 @@ func TestBatchThroughput(t *testing.T) {
 	}
 	d := time.Since(start)
 	t.Logf("pg: 50000 events in %s = %.0f rows/s", d, 50000/d.Seconds())
+}
+
+// NUL characters (valid in protobuf, impossible in PostgreSQL text) are
+// removed; a value PostgreSQL cannot index is reported as sink.ErrRejected,
+// so the loop dead-letters that one event instead of stalling.
+func TestDataLimits(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	if err := s.Maintain(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	nul := sinktest.NewEvent("site")
+	nul.Page.Title = "a\x00b"
+	nul.Properties = map[string]string{"k\x00": "v\x00v"}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{nul}); err != nil {
+		t.Fatalf("write with NUL: %v", err)
+	}
+	got, err := s.ReadEvent(ctx, nul.GetEventId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetPage().GetTitle() != "ab" || got.GetProperties()["k"] != "vv" {
+		t.Fatalf("NULs not removed: %q %v", got.GetPage().GetTitle(), got.GetProperties())
+	}
+	huge := sinktest.NewEvent("site")
+	huge.Page.Path = "/" + randomHex(8<<10) // 16 KiB that compress to no less than 8 KiB
+	err = s.WriteBatch(ctx, []*eventv1.Event{huge})
+	if !errors.Is(err, sink.ErrRejected) {
+		t.Fatalf("oversized index value: %v, want sink.ErrRejected", err)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
