@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -110,26 +111,45 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	// PostgreSQL may still be starting: retry until it answers or we are told to stop.
-	if err := retry(ctx, logger, "migrate", func() error { return store.Migrate(ctx) }); err != nil {
-		return err
-	}
-	if err := retry(ctx, logger, "create partitions", func() error { return store.Maintain(ctx, time.Now()) }); err != nil {
-		return err
-	}
 
+	// The admin server starts first so /healthz answers and /readyz says
+	// why not ready while the store is still being migrated.
 	reg := admin.NewRegistry()
+	var current atomic.Pointer[sink.Loop]
+	ready := func(ctx context.Context) error {
+		if l := current.Load(); l != nil {
+			return l.Ready(ctx)
+		}
+		return errors.New("starting: migrating the store")
+	}
+	srv := admin.New(cfg.Admin, reg, ready, logger)
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	defer func() { cancelBg(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Run(bgCtx); err != nil {
+			cancelRun(err) // no admin port: stop like on SIGTERM and report it
+		}
+	}()
+
+	// PostgreSQL may still be starting: retry until it answers or we are told to stop.
+	if err := retry(runCtx, logger, "migrate", func() error { return store.Migrate(runCtx) }); err != nil {
+		return startErr(runCtx, logger, err)
+	}
+	if err := retry(runCtx, logger, "create partitions", func() error { return store.Maintain(runCtx, time.Now()) }); err != nil {
+		return startErr(runCtx, logger, err)
+	}
 	loop, err := sink.New(cfg.Sink, store, reg, logger)
 	if err != nil {
 		return err
 	}
-	srv := admin.New(cfg.Admin, reg, loop.Ready, logger)
+	current.Store(loop)
 
-	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	adminErr := make(chan error, 1)
-	wg.Add(2)
-	go func() { defer wg.Done(); adminErr <- srv.Run(bgCtx) }()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(cfg.Store.MaintenanceInterval)
@@ -146,17 +166,24 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		}
 	}()
 
-	loopErr := loop.Run(ctx)
-	cancelBg()
-	wg.Wait()
-	if err := <-adminErr; err != nil && loopErr == nil {
+	if err := loop.Run(runCtx); err != nil {
 		return err
 	}
-	if loopErr != nil {
-		return loopErr
+	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
 	}
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// startErr turns a start-up failure into the run result: SIGTERM while
+// waiting for the store is a clean stop (nothing was consumed).
+func startErr(runCtx context.Context, logger *slog.Logger, err error) error {
+	if errors.Is(context.Cause(runCtx), context.Canceled) {
+		logger.Info("stopped during start-up", "last_err", err)
+		return nil
+	}
+	return errors.Join(err, context.Cause(runCtx))
 }
 
 func retry(ctx context.Context, logger *slog.Logger, what string, f func() error) error {
