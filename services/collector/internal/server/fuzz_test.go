@@ -29,7 +29,7 @@ var fuzzNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 // invariants and still encode; every rejection must encode as a result.
 //
 // The seed corpus is testdata/fuzz/FuzzIngestRequest (regenerate with
-// FOOTPRINT_WRITE_FUZZ_CORPUS=1 go test -run TestWriteFuzzCorpus).
+// FOOTPRINT_WRITE_FUZZ_CORPUS=1 go test -run TestFuzzCorpusUpToDate).
 func FuzzIngestRequest(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x04, 0x12, 0x02, 0xff, 0xfe}) // invalid UTF-8 in site_id
@@ -128,23 +128,36 @@ func fuzzSeeds() map[string]*collectorv1.IngestRequest {
 	}
 }
 
-// TestWriteFuzzCorpus regenerates the committed seed corpus from fuzzSeeds.
-func TestWriteFuzzCorpus(t *testing.T) {
-	if os.Getenv("FOOTPRINT_WRITE_FUZZ_CORPUS") != "1" {
-		t.Skip("set FOOTPRINT_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/FuzzIngestRequest")
-	}
+// TestFuzzCorpusUpToDate checks that the committed seed corpus is exactly what
+// fuzzSeeds produces, so the seeds `go test` runs are the ones this file
+// describes. FOOTPRINT_WRITE_FUZZ_CORPUS=1 rewrites the corpus instead.
+func TestFuzzCorpusUpToDate(t *testing.T) {
+	write := os.Getenv("FOOTPRINT_WRITE_FUZZ_CORPUS") == "1"
 	dir := filepath.Join("testdata", "fuzz", "FuzzIngestRequest")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	if write {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, req := range fuzzSeeds() {
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, "seed-"+name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+		path := filepath.Join(dir, "seed-"+name)
+		if write {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("seed %s: %v (rewrite with FOOTPRINT_WRITE_FUZZ_CORPUS=1)", name, err)
+		}
+		if string(got) != want {
+			t.Errorf("seed %s differs from fuzzSeeds (rewrite with FOOTPRINT_WRITE_FUZZ_CORPUS=1)", name)
 		}
 	}
 }
