@@ -191,11 +191,11 @@ start_postgres() {
 		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$dir/run -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on" \
 		>/dev/null 9>&- || die "postgres did not start (see $dir/postgres.log)"
 	head -n 1 "$dir/data/postmaster.pid" >"$PIDS/postgres.pid"
-	wait_for postgres 60 pg_ready
-	provision_postgres
 }
 
+# Idempotent, so every `up` converges an existing data dir on the current grants.
 provision_postgres() {
+	wait_for postgres 60 pg_ready
 	PGPASSWORD=$PG_SUPERUSER_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 <<SQL >/dev/null
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_writer') THEN
@@ -212,6 +212,8 @@ SQL
 REVOKE ALL ON DATABASE footprint FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT CONNECT ON DATABASE footprint TO footprint_writer, footprint_reader;
+-- The writer bulk-loads through a temporary staging table (COPY, then INSERT ... ON CONFLICT).
+GRANT TEMPORARY ON DATABASE footprint TO footprint_writer;
 CREATE SCHEMA IF NOT EXISTS footprint AUTHORIZATION footprint_writer;
 ALTER ROLE footprint_writer SET search_path = footprint;
 ALTER ROLE footprint_reader SET search_path = footprint;
@@ -331,6 +333,7 @@ cmd_infra() {
 	install_missing
 	start_kafka
 	start_postgres
+	provision_postgres
 	start_clickhouse
 	ensure_topics
 	log "infrastructure is up (kafka 127.0.0.1:$KAFKA_PORT, postgres 127.0.0.1:$PG_PORT, clickhouse 127.0.0.1:$CH_TCP_PORT)"
