@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/footprint/footprint/internal/envconfig"
 )
 
 // Named configuration errors, combined with errors.Join by Config.Validate.
@@ -106,4 +108,21 @@ func (c Config) Validate() error {
 		errs = append(errs, ErrRetry)
 	}
 	return errors.Join(errs...)
+}
+
+// ReadEnv applies the variables both writers share: FOOTPRINT_KAFKA_BROKERS,
+// FOOTPRINT_KAFKA_TOPIC, FOOTPRINT_KAFKA_DLQ_TOPIC (default: the topic plus
+// ".dlq") and FOOTPRINT_WRITER_*.
+func (c *Config) ReadEnv(env *envconfig.Reader) {
+	env.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers)
+	env.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic)
+	c.DLQTopic = c.Topic + ".dlq"
+	env.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic)
+	env.String("FOOTPRINT_WRITER_GROUP", &c.Group)
+	env.Int("FOOTPRINT_WRITER_BATCH_MAX_EVENTS", &c.BatchMaxEvents)
+	env.Int("FOOTPRINT_WRITER_BATCH_MAX_BYTES", &c.BatchMaxBytes)
+	env.Duration("FOOTPRINT_WRITER_BATCH_MAX_WAIT", &c.BatchMaxWait)
+	env.Duration("FOOTPRINT_WRITER_RETRY_MAX", &c.RetryMax)
+	env.Duration("FOOTPRINT_WRITER_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	env.Duration("FOOTPRINT_WRITER_SESSION_TIMEOUT", &c.SessionTimeout)
 }
