@@ -23,7 +23,7 @@ run: up ## Start the stack and services, send demo traffic, print what landed wh
 	bash deploy/local/demo.sh
 
 .PHONY: test
-test: infra lint checkgenerate ## Bring up the stack; lint, check generated code, run all tests with -race
+test: infra lint checkgenerate build ## Bring up the stack; lint, check generated code, build every module alone, run all tests with -race
 	bash scripts/test.sh
 
 .PHONY: bench
