@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,12 +52,25 @@ func TestUserAgent(t *testing.T) {
 		{"something unknown",
 			&eventv1.Enrichment{DeviceClass: eventv1.DeviceClass_DEVICE_CLASS_OTHER}},
 	}
-	for _, tc := range cases {
-		ev := &eventv1.Event{SiteId: "s", VisitorId: "v", Client: &eventv1.ClientContext{UserAgent: tc.ua}}
-		e.Enrich(ev, "", day1, false, false)
-		if !proto.Equal(ev.Enrichment, tc.want) {
-			t.Errorf("%s\n got %v\nwant %v", tc.ua, ev.Enrichment, tc.want)
+	// The second round is answered from the user-agent cache and must agree.
+	for _, round := range []string{"parsed", "cached"} {
+		for _, tc := range cases {
+			ev := &eventv1.Event{SiteId: "s", VisitorId: "v", Client: &eventv1.ClientContext{UserAgent: tc.ua}}
+			e.Enrich(ev, "", day1, false, false)
+			if !proto.Equal(ev.Enrichment, tc.want) {
+				t.Errorf("%s: %s\n got %v\nwant %v", round, tc.ua, ev.Enrichment, tc.want)
+			}
 		}
+	}
+}
+
+func TestAgentCacheStaysBounded(t *testing.T) {
+	e := newEnricher(t, Config{VisitorIDSecret: "0123456789abcdef"})
+	for i := range maxCachedAgents + 10 {
+		e.agent(fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%d.0", i, i))
+	}
+	if n := len(e.agents); n == 0 || n > maxCachedAgents {
+		t.Fatalf("cache holds %d agents, want 1..%d", n, maxCachedAgents)
 	}
 }
 
