@@ -14,6 +14,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/report"
 	"github.com/footprint/footprint/bench/internal/stack"
 	"github.com/footprint/footprint/bench/internal/svc"
+	"github.com/footprint/footprint/internal/sink"
 )
 
 // Site and key the benchmark clients use.
@@ -130,7 +131,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 
 func (r *runner) setup(ctx context.Context) {
 	v := r.st.Versions(ctx, r.root)
-	batch := "writers' defaults (internal/sink: 50,000 events / 16 MiB / 1 s)"
+	def := sink.DefaultConfig("")
+	batch := fmt.Sprintf("writers' defaults (internal/sink: %d events / %d MiB / %v)", def.BatchMaxEvents, def.BatchMaxBytes>>20, def.BatchMaxWait)
 	if r.cfg.WriterBatchEvents > 0 || r.cfg.WriterBatchWait > 0 {
 		batch = fmt.Sprintf("max %d events, max wait %v", r.cfg.WriterBatchEvents, r.cfg.WriterBatchWait)
 	}
