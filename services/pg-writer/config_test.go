@@ -18,7 +18,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if cfg.Sink.Group != "footprint-pg-writer" || cfg.Sink.DLQTopic != "footprint.events.v1.dlq" || cfg.Admin.Addr != "127.0.0.1:9465" ||
 		cfg.Store.URL != "postgres://footprint_writer:footprint_writer@127.0.0.1:5432/footprint" || cfg.Store.Schema != "footprint" ||
-		cfg.Sink.BatchMaxEvents != 50_000 || cfg.Sink.BatchMaxBytes != 16<<20 || cfg.Sink.BatchMaxWait != time.Second {
+		cfg.Sink.BatchMaxEvents != 50_000 || cfg.Sink.BatchMaxBytes != 16<<20 || cfg.Sink.BatchMaxWait != 500*time.Millisecond {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }
