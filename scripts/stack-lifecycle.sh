@@ -21,7 +21,7 @@ echo "$out" | tail -n 1
 grep -q 'port 9092 (needed by kafka) is already in use' <<<"$out" || { echo "no clear port message"; exit 1; }
 
 make down
-if make status; then echo "make status reports a running stack after make down"; exit 1; fi
+if bash deploy/local/stack.sh status; then echo "the stack reports running pieces after make down"; exit 1; fi
 left=$(pgrep -af -- "$STACK" || true)
 if [ -n "$left" ]; then
 	echo "processes left after make down:"
