@@ -118,14 +118,29 @@ func Produce(ctx context.Context, cfg ProducerConfig, msgs []gen.Message) (timed
 		case <-done:
 			return 0, 0, producerErr(errc)
 		}
-		err := p.Produce(&kafka.Message{
+		msg := &kafka.Message{
 			TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
 			Key:            msgs[i].Key,
 			Value:          msgs[i].Value,
 			Headers:        headers,
-		}, reports)
-		if err != nil {
-			return 0, 0, fmt.Errorf("produce: %w", err)
+		}
+		// librdkafka can report its queue full a little before our own
+		// in-flight bound is reached (it counts messages until their
+		// delivery report is handed over): back off briefly and retry.
+		for {
+			err := p.Produce(msg, reports)
+			if err == nil {
+				break
+			}
+			var kerr kafka.Error
+			if !errors.As(err, &kerr) || kerr.Code() != kafka.ErrQueueFull {
+				return 0, 0, fmt.Errorf("produce: %w", err)
+			}
+			select {
+			case <-time.After(time.Millisecond):
+			case <-done:
+				return 0, 0, producerErr(errc)
+			}
 		}
 	}
 	<-done
