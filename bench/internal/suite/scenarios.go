@@ -12,6 +12,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/stack"
 	"github.com/footprint/footprint/bench/internal/stats"
 	"github.com/footprint/footprint/bench/internal/svc"
+	"github.com/footprint/footprint/internal/sink"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -451,7 +452,7 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 		}
 		s.Latencies = append(s.Latencies, lats...)
 	}
-	s.Notes = append(s.Notes, "Latency runs are paced (open loop) unary Ingest calls; the first event of every batch is a marker whose id is polled in each store every 50 ms, so a latency is late by at most one poll interval plus one query. The writers' batch wait (1 s by default) bounds the latency from below under light load.")
+	s.Notes = append(s.Notes, fmt.Sprintf("Latency runs are paced (open loop) unary Ingest calls; the first event of every batch is a marker whose id is polled in each store every 50 ms, so a latency is late by at most one poll interval plus one query. The writers' batch wait (%v by default) bounds the latency from below under light load.", sink.DefaultConfig("").BatchMaxWait))
 	return errors.Join(errs...)
 }
 
