@@ -240,22 +240,32 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 	if _, err := pool.Exec(ctx, baseline.PostgresDDL); err != nil {
 		return fmt.Errorf("create baseline table: %w", err)
 	}
-	r.log.Info("per-message baseline (PostgreSQL)", "sample", r.cfg.PerMessageSample)
-	pm = mark()
+	if err := r.perMessage(ctx, s, "2 per-message baseline (PostgreSQL)", mPGPerMsg, "bench_pg_permsg", baseline.PostgresStore(pool)); err != nil {
+		return err
+	}
+	r.addRatio(s, "pg-writer / raw COPY", mPGWriter, mPGRaw, 0.8)
+	r.addRatio(s, "pg-writer / per-message", mPGWriter, mPGPerMsg, 0)
+	return nil
+}
+
+// perMessage measures the original system's design (consume one message,
+// INSERT it, commit its offset) on a sample of the pre-filled topic, as the
+// measurement id in phase.
+func (r *runner) perMessage(ctx context.Context, s *report.Scenario, phase, id, groupPrefix string, store baseline.StoreFunc) error {
+	r.log.Info(phase, "sample", r.cfg.PerMessageSample)
+	pm := mark()
 	cnt, d, err := baseline.PerMessage(ctx, baseline.PerMessageConfig{
-		Brokers: r.st.Config().KafkaBrokers, Topic: r.prefilled, Group: stack.UniqueName("bench_pg_permsg"),
+		Brokers: r.st.Config().KafkaBrokers, Topic: r.prefilled, Group: stack.UniqueName(groupPrefix),
 		Limit: r.cfg.PerMessageSample, MaxDuration: r.cfg.PerMessageCap,
 		Progress: func(n int) { r.log.Debug("per-message", "stored", n) },
-	}, baseline.PostgresStore(pool))
+	}, store)
 	if err != nil {
 		return fmt.Errorf("per-message baseline: %w", err)
 	}
-	r.recordPhase("2 per-message baseline (PostgreSQL)", pm)
-	m := report.NewMeasurement(mPGPerMsg, report.KindBaseline, "rows/s", int64(cnt), d)
+	r.recordPhase(phase, pm)
+	m := report.NewMeasurement(id, report.KindBaseline, "rows/s", int64(cnt), d)
 	m.Note = "sample"
 	s.Measurements = append(s.Measurements, m)
-	r.addRatio(s, "pg-writer / raw COPY", mPGWriter, mPGRaw, 0.8)
-	r.addRatio(s, "pg-writer / per-message", mPGWriter, mPGPerMsg, 0)
 	return nil
 }
 
@@ -304,7 +314,7 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	}
 	batch := r.cfg.WriterBatchEvents
 	if batch <= 0 {
-		batch = 50_000 // the writers' default batch
+		batch = sink.DefaultConfig("").BatchMaxEvents
 	}
 	pm = mark()
 	d, err := baseline.CHReload(ctx, conn, db, "events", cols, batch)
@@ -317,19 +327,9 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	if err := conn.Exec(ctx, fmt.Sprintf(baseline.ClickHouseDDL, db)); err != nil {
 		return fmt.Errorf("create baseline table: %w", err)
 	}
-	r.log.Info("per-message baseline (ClickHouse)", "sample", r.cfg.PerMessageSample)
-	pm = mark()
-	cnt, d, err := baseline.PerMessage(ctx, baseline.PerMessageConfig{
-		Brokers: r.st.Config().KafkaBrokers, Topic: r.prefilled, Group: stack.UniqueName("bench_ch_permsg"),
-		Limit: r.cfg.PerMessageSample, MaxDuration: r.cfg.PerMessageCap,
-	}, baseline.ClickHouseStore(conn, db))
-	if err != nil {
-		return fmt.Errorf("per-message baseline: %w", err)
+	if err := r.perMessage(ctx, s, "3 per-message baseline (ClickHouse)", mCHPerMsg, "bench_ch_permsg", baseline.ClickHouseStore(conn, db)); err != nil {
+		return err
 	}
-	r.recordPhase("3 per-message baseline (ClickHouse)", pm)
-	m := report.NewMeasurement(mCHPerMsg, report.KindBaseline, "rows/s", int64(cnt), d)
-	m.Note = "sample"
-	s.Measurements = append(s.Measurements, m)
 	r.addRatio(s, "ch-writer / raw native insert", mCHWriter, mCHRaw, 0.8)
 	r.addRatio(s, "ch-writer / per-message", mCHWriter, mCHPerMsg, 0)
 	return nil
