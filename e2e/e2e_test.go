@@ -65,15 +65,7 @@ func TestWebappPageViewsReachBothStores(t *testing.T) {
 	sv.startWriters()
 	sv.startCollector()
 
-	webAddr := freeAddr(t)
-	web := startProc(t, "webapp", bin(t, "webapp"), map[string]string{
-		"FOOTPRINT_WEBAPP_ADDR":    webAddr,
-		"FOOTPRINT_COLLECTOR_ADDR": sv.grpcAddr,
-		"FOOTPRINT_API_KEY":        s.apiKey,
-		"FOOTPRINT_SITE_ID":        s.site,
-		"FOOTPRINT_FLUSH_INTERVAL": "100ms",
-	})
-	waitHTTP(t, web, "http://"+webAddr+"/healthz", 30*time.Second)
+	web, webAddr := startWebapp(t, s, sv, map[string]string{"FOOTPRINT_FLUSH_INTERVAL": "100ms"})
 
 	client := &http.Client{
 		Timeout:       10 * time.Second,
@@ -271,13 +263,7 @@ func TestDemoTraffic(t *testing.T) {
 	sv.startWriters()
 	sv.startCollector()
 
-	webAddr := freeAddr(t)
-	web := startProc(t, "webapp", bin(t, "webapp"), map[string]string{
-		"FOOTPRINT_WEBAPP_ADDR":    webAddr,
-		"FOOTPRINT_COLLECTOR_ADDR": sv.grpcAddr,
-		"FOOTPRINT_API_KEY":        s.apiKey,
-		"FOOTPRINT_SITE_ID":        s.site,
-	})
+	web, webAddr := startWebapp(t, s, sv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin(t, "demotraffic"), "-target", "http://"+webAddr, "-n", fmt.Sprint(n)).CombinedOutput()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -549,4 +550,21 @@ func readRows(t *testing.T, s *stack) (pg, ch []row) {
 		t.Fatal(err)
 	}
 	return pg, ch
+}
+
+// startWebapp starts the SDK's example web app against the services'
+// collector and waits until it answers; extra adds to its environment.
+func startWebapp(t *testing.T, s *stack, sv *services, extra map[string]string) (*proc, string) {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{
+		"FOOTPRINT_WEBAPP_ADDR":    addr,
+		"FOOTPRINT_COLLECTOR_ADDR": sv.grpcAddr,
+		"FOOTPRINT_API_KEY":        s.apiKey,
+		"FOOTPRINT_SITE_ID":        s.site,
+	}
+	maps.Copy(env, extra)
+	web := startProc(t, "webapp", bin(t, "webapp"), env)
+	waitHTTP(t, web, "http://"+addr+"/healthz", 30*time.Second)
+	return web, addr
 }

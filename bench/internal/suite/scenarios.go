@@ -184,6 +184,20 @@ func (r *runner) drainTimeout() time.Duration {
 	return time.Duration(r.cfg.Events/2000)*time.Second + 2*time.Minute
 }
 
+// newPostgresDB creates an isolated database and returns the writer's URL
+// for it and a pool on it; the caller closes the pool.
+func (r *runner) newPostgresDB(ctx context.Context, prefix string) (string, *pgxpool.Pool, error) {
+	_, url, err := r.st.NewPostgresDB(ctx, prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect: %w", err)
+	}
+	return url, pool, nil
+}
+
 // pgWriter is scenario 2.
 func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 	if r.prefilled == "" {
@@ -192,13 +206,9 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 	if _, ok := r.bins[svc.PGWriter]; !ok {
 		return fmt.Errorf("%s: %w", svc.PGWriter, r.binErr[svc.PGWriter])
 	}
-	_, url, err := r.st.NewPostgresDB(ctx, "bench_pg")
+	url, pool, err := r.newPostgresDB(ctx, "bench_pg")
 	if err != nil {
 		return err
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
 	n := int64(r.cfg.Events)
@@ -346,13 +356,9 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return err
 	}
-	_, url, err := r.st.NewPostgresDB(ctx, "bench_e2e")
+	url, pool, err := r.newPostgresDB(ctx, "bench_e2e")
 	if err != nil {
 		return err
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
 	}
 	defer pool.Close()
 	db, err := r.st.NewClickHouseDB(ctx, "bench_e2e")
