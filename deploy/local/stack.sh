@@ -94,6 +94,8 @@ install_missing() {
 	command -v clickhouse-server >/dev/null || pkgs+=(clickhouse-server)
 	command -v clickhouse-client >/dev/null || pkgs+=(clickhouse-client)
 	command -v kcat >/dev/null || pkgs+=(kcat)
+	# headless browser for the tracker's real-browser tests and the demo's browser pages
+	command -v chromium >/dev/null || pkgs+=(chromium)
 	if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 	if [ ! -f "$STACK/kafka/libs/.complete" ]; then
 		log "fetching the Kafka broker from Maven Central (first run only)"
