@@ -55,6 +55,18 @@ func (r *Reader) Duration(name string, dst *time.Duration) {
 	}
 }
 
+// Bool sets *dst to the variable parsed by strconv.ParseBool (true, false, 1, 0, ...).
+func (r *Reader) Bool(name string, dst *bool) {
+	if v := r.getenv(name); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+			return
+		}
+		*dst = b
+	}
+}
+
 // LogLevel sets *dst to the variable parsed as a slog level (debug, info, warn, error).
 func (r *Reader) LogLevel(name string, dst *slog.Level) {
 	if v := r.getenv(name); v != "" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/footprint/footprint/internal/envconfig"
+	"github.com/footprint/footprint/internal/eventcheck"
 )
 
 // Named configuration errors, combined with errors.Join by Config.Validate.
@@ -39,6 +40,12 @@ type Config struct {
 	RetryMax        time.Duration `help:"cap of the exponential backoff between store write attempts"`
 	ShutdownTimeout time.Duration `help:"on SIGTERM, how long to keep trying to write and commit the current batch"`
 	SessionTimeout  time.Duration `help:"Kafka group session timeout: how fast a dead replica's partitions move"`
+	// Limits are what every event is checked against before a store sees it
+	// (the collector's limits); an event outside them is dead-lettered.
+	Limits eventcheck.Limits
+	// KeepClientIP lets a producer's client.ip reach the store. Off: the
+	// raw IP is personal data and is cleared, as the collector does by default.
+	KeepClientIP bool
 }
 
 // DefaultConfig returns the defaults for a writer; writer is "pg_writer" or
@@ -63,6 +70,7 @@ func DefaultConfig(writer string) Config {
 		RetryMax:        10 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		SessionTimeout:  10 * time.Second,
+		Limits:          eventcheck.DefaultLimits(),
 	}
 }
 
@@ -109,12 +117,16 @@ func (c Config) Validate() error {
 	if c.RetryInitial <= 0 || c.RetryMax < c.RetryInitial {
 		errs = append(errs, ErrRetry)
 	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
 // ReadEnv applies the variables both writers share: FOOTPRINT_KAFKA_BROKERS,
 // FOOTPRINT_KAFKA_TOPIC, FOOTPRINT_KAFKA_DLQ_TOPIC (default: the topic plus
-// ".dlq") and FOOTPRINT_WRITER_*.
+// ".dlq") and FOOTPRINT_WRITER_* (FOOTPRINT_WRITER_KEEP_CLIENT_IP: true
+// stores a producer's client.ip).
 func (c *Config) ReadEnv(env *envconfig.Reader) {
 	env.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers)
 	env.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic)
@@ -127,4 +139,5 @@ func (c *Config) ReadEnv(env *envconfig.Reader) {
 	env.Duration("FOOTPRINT_WRITER_RETRY_MAX", &c.RetryMax)
 	env.Duration("FOOTPRINT_WRITER_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	env.Duration("FOOTPRINT_WRITER_SESSION_TIMEOUT", &c.SessionTimeout)
+	env.Bool("FOOTPRINT_WRITER_KEEP_CLIENT_IP", &c.KeepClientIP)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,29 +233,6 @@ func start(t *testing.T, brokers string, store Store, tweak func(*Config)) *runn
 	return &running{loop: l, reg: reg, stop: stop}
 }
 
-func TestDecodeRejects(t *testing.T) {
-	good := event(uuid4())
-	if _, err := Decode(mustMarshal(t, good)); err != nil {
-		t.Fatalf("good event rejected: %v", err)
-	}
-	cases := map[string]struct {
-		value []byte
-		want  error
-	}{
-		"garbage":     {[]byte{0xff, 0xff, 0xff}, ErrUndecodable},
-		"bad uuid":    {mustMarshal(t, event("not-a-uuid-not-a-uuid-not-a-uuid-xxxx")), ErrInvalidEventID},
-		"no site":     {mustMarshal(t, func() *eventv1.Event { e := event(uuid4()); e.SiteId = ""; return e }()), ErrMissingSiteID},
-		"no name":     {mustMarshal(t, func() *eventv1.Event { e := event(uuid4()); e.Name = ""; return e }()), ErrMissingName},
-		"no occurred": {mustMarshal(t, func() *eventv1.Event { e := event(uuid4()); e.OccurredAt = nil; return e }()), ErrMissingOccurred},
-		"no received": {mustMarshal(t, func() *eventv1.Event { e := event(uuid4()); e.ReceivedAt = nil; return e }()), ErrMissingReceived},
-	}
-	for name, c := range cases {
-		if _, err := Decode(c.value); !errors.Is(err, c.want) {
-			t.Errorf("%s: got %v, want %v", name, err, c.want)
-		}
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig("pg_writer").Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
@@ -398,24 +376,15 @@ func TestPoisonToDLQ(t *testing.T) {
 		}
 		offsets[h[wire.HeaderDLQOffset]] = h[wire.HeaderDLQError]
 	}
-	if e := offsets["1"]; e == "" || !contains(e, "undecodable") {
+	if e := offsets["1"]; e == "" || !strings.Contains(e, "undecodable") {
 		t.Errorf("offset 1 reason %q", e)
 	}
-	if e := offsets["2"]; !contains(e, "site_id") {
+	if e := offsets["2"]; !strings.Contains(e, "site_id") {
 		t.Errorf("offset 2 reason %q", e)
 	}
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // Cancelling the context writes and commits a batch that is not yet due.
