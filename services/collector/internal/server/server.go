@@ -25,7 +25,6 @@ import (
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
-	"github.com/footprint/footprint/internal/wire"
 	"github.com/footprint/footprint/services/collector/internal/auth"
 	"github.com/footprint/footprint/services/collector/internal/enrich"
 	"github.com/footprint/footprint/services/collector/internal/producer"
@@ -112,7 +111,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	svc := &service{deps: deps}
+	svc := &service{deps: deps, pipeline: NewPipeline(deps)}
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(tolerantCodec{}),
 		// Stop (after the shutdown timeout) waits for handlers, so the
@@ -173,7 +172,8 @@ const collectorMethodPrefix = "/footprint.collector.v1.CollectorService/"
 
 type service struct {
 	collectorv1.UnimplementedCollectorServiceServer
-	deps Deps
+	deps     Deps
+	pipeline *Pipeline
 }
 
 // unaryInterceptor authenticates CollectorService calls and counts them in
@@ -258,57 +258,31 @@ func (s *service) IngestStream(stream collectorv1.CollectorService_IngestStreamS
 	}
 }
 
-// ingest validates, enriches and produces one batch. It returns a status
-// error for call-level failures.
+// ingest runs one batch through the pipeline with the caller's principal and
+// maps the pipeline's errors to status errors.
 func (s *service) ingest(ctx context.Context, events []*eventv1.Event) (results []*collectorv1.EventResult, accepted, rejected uint32, err error) {
-	m := s.deps.Metrics
-	m.received.Add(float64(len(events)))
-	if limit := s.deps.Validator.MaxEventsPerBatch(); len(events) > limit {
-		return nil, 0, 0, status.Errorf(codes.InvalidArgument, "%d events in one call, more than the limit of %d", len(events), limit)
-	}
 	principal, ok := auth.PrincipalFrom(ctx)
 	if !ok {
+		s.deps.Metrics.received.Add(float64(len(events)))
 		return nil, 0, 0, status.Error(codes.Unauthenticated, "not authenticated")
 	}
-	// Ownership is checked for the whole call before anything is produced:
-	// a key must not learn which of its events would have been valid.
-	for i, ev := range events {
-		if site := ev.GetSiteId(); site != "" && !principal.Owns(site) {
-			return nil, 0, 0, status.Errorf(codes.PermissionDenied, "event %d: %v: %q", i, auth.ErrSiteNotAllowed, validate.Truncate(site, 128))
-		}
+	b, err := s.pipeline.Ingest(ctx, events, IngestOptions{Owns: principal.Owns, PeerIP: peerAddress(ctx)})
+	if err != nil {
+		return nil, 0, 0, ingestStatus(err)
 	}
+	return b.Results, b.Accepted, b.Rejected, nil
+}
 
-	// Microseconds: the precision PostgreSQL keeps, so stores and Kafka agree.
-	receivedAt := s.deps.Now().UTC().Truncate(time.Microsecond)
-	peerIP := peerAddress(ctx)
-	results = make([]*collectorv1.EventResult, len(events))
-	good := make([]*eventv1.Event, 0, len(events))
-	keys := make([][]byte, 0, len(events))
-	for i, ev := range events {
-		outcome, rej := s.deps.Validator.Prepare(ev, receivedAt)
-		if rej != nil {
-			rejected++
-			m.rejected.WithLabelValues(reasonLabel(rej.Reason)).Inc()
-			results[i] = rejectedResult(i, ev, rej)
-			continue
-		}
-		s.deps.Enricher.Enrich(ev, peerIP, receivedAt, outcome.EventIDAssigned, outcome.ClockClamped)
-		good = append(good, ev)
-		keys = append(keys, wire.MessageKey(ev.SiteId, ev.VisitorId))
-		accepted++
-		results[i] = &collectorv1.EventResult{
-			Index:        uint32(i),
-			EventId:      ev.EventId,
-			Outcome:      collectorv1.Outcome_OUTCOME_ACCEPTED,
-			ClockClamped: outcome.ClockClamped,
-		}
+// ingestStatus maps a pipeline error to the status the client acts on.
+func ingestStatus(err error) error {
+	switch {
+	case errors.Is(err, ErrTooManyEvents):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, auth.ErrSiteNotAllowed):
+		return status.Error(codes.PermissionDenied, err.Error())
+	default:
+		return produceStatus(err)
 	}
-	m.accepted.Add(float64(accepted))
-	if err := s.deps.Producer.ProduceBatch(ctx, good, keys); err != nil {
-		s.deps.Logger.Warn("produce failed", "events", len(good), "err", err)
-		return nil, 0, 0, produceStatus(err)
-	}
-	return results, accepted, rejected, nil
 }
 
 // rejectedResult reports a rejected event. The id is echoed as sent, cut
