@@ -1,65 +1,47 @@
 // Package validate normalises and checks one event against the collector's
-// limits. It never fails a whole call: each event gets its own verdict, with
-// the offending field as a path, a reason class and a readable message.
+// limits. Each event gets its own verdict, with the offending field as a
+// path, a reason class and a readable message; only a call over
+// MaxEventsPerBatch fails as a whole (the server checks that). The limits
+// and the field checks are internal/eventcheck's, the ones the writers apply
+// again before a store sees the event.
 package validate
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/eventcheck"
 )
 
 // DefaultEventName is the name of an event that names none.
 const DefaultEventName = "page_view"
 
-// Named configuration errors, joined by Config.Validate.
+// Named configuration errors, joined by Config.Validate with those of
+// eventcheck.Limits (ErrMaxEventBytes, ErrMaxLengths, ErrNamePattern, ...).
 var (
 	ErrMaxEventsPerBatch = errors.New("validate: max events per batch must be at least 1")
-	ErrMaxEventBytes     = errors.New("validate: max event bytes must be at least 256")
-	ErrMaxProperties     = errors.New("validate: max properties must not be negative")
-	ErrMaxLengths        = errors.New("validate: every max length must be at least 1")
-	ErrNamePattern       = errors.New("validate: event name pattern does not compile")
 	ErrClockSkew         = errors.New("validate: allowed clock skew must not be negative")
 	ErrMaxAge            = errors.New("validate: max event age must be positive")
 )
 
 // Config holds the limits events are checked against.
 type Config struct {
+	// Limits are the per-event limits shared with the writers. They may be
+	// lowered, never raised above eventcheck.DefaultLimits (what the stores
+	// accept): the writers would dead-letter what the collector acknowledged.
+	eventcheck.Limits
 	// MaxEventsPerBatch is the most events one Ingest call (or one stream
 	// message) may carry; more fails the whole call with InvalidArgument.
 	MaxEventsPerBatch int
-	// MaxEventBytes is the largest protobuf-encoded event accepted, as received.
-	MaxEventBytes int
-	// MaxProperties is the most entries of Event.properties.
-	MaxProperties int
-	// MaxPropertyKeyLength is the longest property key, in bytes.
-	MaxPropertyKeyLength int
-	// MaxPropertyValueLength is the longest property value, in bytes.
-	MaxPropertyValueLength int
-	// MaxIDLength is the longest site_id, visitor_id, user_id and session_id, in bytes.
-	MaxIDLength int
-	// MaxURLLength is the longest page.url, page.path and page.referrer, in bytes.
-	MaxURLLength int
-	// MaxStringLength is the longest of every other string field (title, UTM,
-	// user agent, locale, time zone), in bytes.
-	MaxStringLength int
-	// NamePattern is the regular expression every event name must match.
-	NamePattern string
 	// AllowedClockSkew is how far occurred_at may lie after received_at
 	// before it is clamped to received_at.
 	AllowedClockSkew time.Duration
@@ -71,38 +53,18 @@ type Config struct {
 // DefaultConfig returns the documented default limits.
 func DefaultConfig() Config {
 	return Config{
-		MaxEventsPerBatch:      1000,
-		MaxEventBytes:          32 << 10,
-		MaxProperties:          50,
-		MaxPropertyKeyLength:   64,
-		MaxPropertyValueLength: 1024,
-		MaxIDLength:            128,
-		MaxURLLength:           2048,
-		MaxStringLength:        1024,
-		NamePattern:            `^[a-z][a-z0-9_]{0,63}$`,
-		AllowedClockSkew:       time.Minute,
-		MaxEventAge:            30 * 24 * time.Hour,
+		Limits:            eventcheck.DefaultLimits(),
+		MaxEventsPerBatch: 1000,
+		AllowedClockSkew:  time.Minute,
+		MaxEventAge:       30 * 24 * time.Hour,
 	}
 }
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	var errs []error
+	errs := []error{c.Limits.Validate(), c.Limits.Within(eventcheck.DefaultLimits())}
 	if c.MaxEventsPerBatch < 1 {
 		errs = append(errs, ErrMaxEventsPerBatch)
-	}
-	if c.MaxEventBytes < 256 {
-		errs = append(errs, ErrMaxEventBytes)
-	}
-	if c.MaxProperties < 0 {
-		errs = append(errs, ErrMaxProperties)
-	}
-	if c.MaxPropertyKeyLength < 1 || c.MaxPropertyValueLength < 1 || c.MaxIDLength < 1 ||
-		c.MaxURLLength < 1 || c.MaxStringLength < 1 {
-		errs = append(errs, ErrMaxLengths)
-	}
-	if _, err := regexp.Compile(c.NamePattern); err != nil {
-		errs = append(errs, fmt.Errorf("%w: %w", ErrNamePattern, err))
 	}
 	if c.AllowedClockSkew < 0 {
 		errs = append(errs, ErrClockSkew)
@@ -124,17 +86,27 @@ func (r *Rejection) Error() string { return r.Field + ": " + r.Message }
 
 // Validator checks and normalises events. It is safe for concurrent use.
 type Validator struct {
-	cfg  Config
-	name *regexp.Regexp
+	cfg   Config
+	check *eventcheck.Checker
+	// stores checks names against the stores' pattern too when the
+	// configured one differs: a name only the custom pattern admits would
+	// be dead-lettered by the writers. Nil when the patterns are the same.
+	stores *eventcheck.Checker
 }
 
 // New builds a Validator; cfg must have passed Validate.
 func New(cfg Config) (*Validator, error) {
-	re, err := regexp.Compile(cfg.NamePattern)
+	check, err := eventcheck.New(cfg.Limits)
 	if err != nil {
-		return nil, fmt.Errorf("compile name pattern: %w", err)
+		return nil, fmt.Errorf("event limits: %w", err)
 	}
-	return &Validator{cfg: cfg, name: re}, nil
+	v := &Validator{cfg: cfg, check: check}
+	if def := eventcheck.DefaultLimits(); cfg.NamePattern != def.NamePattern {
+		if v.stores, err = eventcheck.New(def); err != nil {
+			return nil, fmt.Errorf("stores' event limits: %w", err)
+		}
+	}
+	return v, nil
 }
 
 // MaxEventsPerBatch is the configured batch limit.
@@ -156,189 +128,166 @@ type Outcome struct {
 // unspecified state.
 func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *Rejection) {
 	var out Outcome
-	if size := proto.Size(ev); size > v.cfg.MaxEventBytes {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_TOO_LARGE, "",
-			"encoded event is %d bytes, more than the limit of %d", size, v.cfg.MaxEventBytes)
+	if err := v.check.ReceivedSize(ev); err != nil {
+		return out, rejection(err)
 	}
-
-	// Identity.
-	var clientUUID uuid.UUID
-	if ev.EventId == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			// The system's random source failed; v4 uses the same source, so
-			// there is no better fallback than rejecting the event.
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_REQUIRED, "event_id", "could not assign an id: %v", err)
-		}
-		ev.EventId = id.String()
-		out.EventIDAssigned = true
-	} else {
-		id, err := parseCanonicalUUID(ev.EventId)
-		if err != nil {
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "event_id", "%v", err)
-		}
-		ev.EventId = id.String()
-		clientUUID = id
+	clientID, assigned, err := identify(ev)
+	if err != nil {
+		return out, rejection(err)
 	}
-	if ev.SiteId == "" {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_REQUIRED, "site_id", "site_id is required")
+	out.EventIDAssigned = assigned
+	if err := v.checkNames(ev); err != nil {
+		return out, rejection(err)
 	}
-	if r := v.maxLen("site_id", ev.SiteId, v.cfg.MaxIDLength); r != nil {
-		return out, r
+	if out.ClockClamped, err = v.normaliseTime(ev, receivedAt, clientID); err != nil {
+		return out, rejection(err)
 	}
-	if ev.Name == "" {
-		ev.Name = DefaultEventName
+	if err := v.preparePage(ev); err != nil {
+		return out, rejection(err)
 	}
-	if !v.name.MatchString(ev.Name) {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "name",
-			"event name %q does not match %s", truncate(ev.Name, 80), v.cfg.NamePattern)
-	}
-	for _, f := range []struct{ field, value string }{
-		{"visitor_id", ev.VisitorId}, {"user_id", ev.UserId}, {"session_id", ev.SessionId},
-	} {
-		if r := v.maxLen(f.field, f.value, v.cfg.MaxIDLength); r != nil {
-			return out, r
-		}
-	}
-
-	// Time. A client-made UUIDv7 carries its creation time: using it for an
-	// event without occurred_at keeps a retried event in the same time
-	// partition of the stores, which dedup on event_id within it.
-	ev.ReceivedAt = timestamppb.New(receivedAt)
-	occurredSource := "occurred_at"
-	if ev.OccurredAt == nil {
-		ev.OccurredAt = timestamppb.New(receivedAt)
-		if t, ok := timeOfV7(clientUUID); ok {
-			ev.OccurredAt = timestamppb.New(t)
-			occurredSource = "occurred_at (taken from the UUIDv7 event_id)"
-		}
-	}
-	if err := ev.OccurredAt.CheckValid(); err != nil {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "occurred_at", "invalid timestamp: %v", err)
-	}
-	occurred := ev.OccurredAt.AsTime()
-	switch {
-	case occurred.After(receivedAt.Add(v.cfg.AllowedClockSkew)):
-		ev.OccurredAt = timestamppb.New(receivedAt)
-		out.ClockClamped = true
-	case occurred.Before(receivedAt.Add(-v.cfg.MaxEventAge)):
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "occurred_at",
-			"%s is more than %s before the receive time", occurredSource, v.cfg.MaxEventAge)
-	}
-
-	// Page.
-	if p := ev.Page; p != nil {
-		if r := v.checkURL("page.url", p.Url); r != nil {
-			return out, r
-		}
-		if r := v.maxLen("page.path", p.Path, v.cfg.MaxURLLength); r != nil {
-			return out, r
-		}
-		if p.Path == "" && p.Url != "" {
-			p.Path = pathOf(p.Url)
-		}
-		if r := v.maxLen("page.title", p.Title, v.cfg.MaxStringLength); r != nil {
-			return out, r
-		}
-		if r := v.checkURL("page.referrer", p.Referrer); r != nil {
-			return out, r
-		}
-	}
-	if ev.HttpMethod != "" {
-		ev.HttpMethod = strings.ToUpper(ev.HttpMethod)
-		if len(ev.HttpMethod) > 32 || !isToken(ev.HttpMethod) {
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "http_method",
-				"%q is not an HTTP method token", truncate(ev.HttpMethod, 40))
-		}
-	}
-	if ev.HttpStatus != 0 && (ev.HttpStatus < 100 || ev.HttpStatus > 599) {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "http_status",
-			"%d is not an HTTP status code (100-599, or 0 when unknown)", ev.HttpStatus)
-	}
-
-	// Client context.
-	if c := ev.Client; c != nil {
-		for _, f := range []struct{ field, value string }{
-			{"client.user_agent", c.UserAgent}, {"client.locale", c.Locale}, {"client.time_zone", c.TimeZone},
-		} {
-			if r := v.maxLen(f.field, f.value, v.cfg.MaxStringLength); r != nil {
-				return out, r
-			}
-		}
-		if c.Ip != "" {
-			if _, err := netip.ParseAddr(c.Ip); err != nil {
-				return out, reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, "client.ip", "not an IP address")
-			}
-		}
-	}
-	if u := ev.Utm; u != nil {
-		for _, f := range []struct{ field, value string }{
-			{"utm.source", u.Source}, {"utm.medium", u.Medium}, {"utm.campaign", u.Campaign},
-			{"utm.term", u.Term}, {"utm.content", u.Content},
-		} {
-			if r := v.maxLen(f.field, f.value, v.cfg.MaxStringLength); r != nil {
-				return out, r
-			}
-		}
-	}
-
-	// Properties.
-	if len(ev.Properties) > v.cfg.MaxProperties {
-		return out, reject(collectorv1.RejectReason_REJECT_REASON_TOO_MANY_PROPERTIES, "properties",
-			"%d properties, more than the limit of %d", len(ev.Properties), v.cfg.MaxProperties)
-	}
-	// Sorted so that the same event always reports the same first problem.
-	keys := make([]string, 0, len(ev.Properties))
-	for k := range ev.Properties {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		field := "properties[" + strconv.Quote(truncate(k, 80)) + "]"
-		if k == "" {
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_REQUIRED, field, "property key is empty")
-		}
-		if len(k) > v.cfg.MaxPropertyKeyLength {
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_TOO_LONG, field,
-				"property key is %d bytes, more than the limit of %d", len(k), v.cfg.MaxPropertyKeyLength)
-		}
-		if n := len(ev.Properties[k]); n > v.cfg.MaxPropertyValueLength {
-			return out, reject(collectorv1.RejectReason_REJECT_REASON_TOO_LONG, field,
-				"property value is %d bytes, more than the limit of %d", n, v.cfg.MaxPropertyValueLength)
+	ev.HttpMethod = strings.ToUpper(ev.HttpMethod)
+	for _, check := range []func(*eventv1.Event) error{v.check.HTTP, v.check.Client, v.check.UTM, v.check.Properties} {
+		if err := check(ev); err != nil {
+			return out, rejection(err)
 		}
 	}
 	return out, nil
 }
 
-func reject(reason collectorv1.RejectReason, field, format string, args ...any) *Rejection {
-	return &Rejection{Reason: reason, Field: field, Message: fmt.Sprintf(format, args...)}
+// identify canonicalises the client's event_id, or assigns a UUIDv7 when
+// there is none. It returns the client's id (zero when assigned).
+func identify(ev *eventv1.Event) (clientID uuid.UUID, assigned bool, err error) {
+	if ev.EventId != "" {
+		id, err := eventcheck.ParseEventID(ev.EventId)
+		if err != nil {
+			return uuid.UUID{}, false, err
+		}
+		ev.EventId = id.String()
+		return id, false, nil
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		// The system's random source failed; v4 uses the same source, so
+		// there is no better fallback than rejecting the event.
+		return uuid.UUID{}, false, &eventcheck.FieldError{Field: "event_id", Kind: eventcheck.ErrRequired,
+			Detail: fmt.Sprintf("could not assign an id: %v", err)}
+	}
+	ev.EventId = id.String()
+	return uuid.UUID{}, true, nil
 }
 
-func (v *Validator) maxLen(field, value string, limit int) *Rejection {
-	if len(value) > limit {
-		return reject(collectorv1.RejectReason_REJECT_REASON_TOO_LONG, field,
-			"%d bytes, more than the limit of %d", len(value), limit)
+// checkNames checks site_id and the other ids, then the event name
+// (defaulted first).
+func (v *Validator) checkNames(ev *eventv1.Event) error {
+	if ev.Name == "" {
+		ev.Name = DefaultEventName
+	}
+	if err := v.check.IDs(ev); err != nil {
+		return err
+	}
+	if err := v.check.Name(ev); err != nil {
+		return err
+	}
+	if v.stores != nil {
+		return v.stores.Name(ev)
 	}
 	return nil
 }
 
-// checkURL accepts an empty value, a path-only URL, or an absolute http(s) URL.
-func (v *Validator) checkURL(field, value string) *Rejection {
+// normaliseTime sets received_at and defaults, clamps or rejects
+// occurred_at. A client-made UUIDv7 carries its creation time: using it for
+// an event without occurred_at keeps a retried event in the same time
+// partition of the stores. It reports whether occurred_at was clamped.
+func (v *Validator) normaliseTime(ev *eventv1.Event, receivedAt time.Time, clientID uuid.UUID) (bool, error) {
+	ev.ReceivedAt = timestamppb.New(receivedAt)
+	source := "occurred_at"
+	if ev.OccurredAt == nil {
+		ev.OccurredAt = timestamppb.New(receivedAt)
+		if t, ok := timeOfV7(clientID); ok {
+			ev.OccurredAt = timestamppb.New(t)
+			source = "occurred_at (taken from the UUIDv7 event_id)"
+		}
+	}
+	if err := ev.OccurredAt.CheckValid(); err != nil {
+		return false, &eventcheck.FieldError{Field: "occurred_at", Kind: eventcheck.ErrInvalidFormat,
+			Detail: fmt.Sprintf("invalid timestamp: %v", err)}
+	}
+	clamped := false
+	switch occurred := ev.OccurredAt.AsTime(); {
+	case occurred.After(receivedAt.Add(v.cfg.AllowedClockSkew)):
+		ev.OccurredAt = timestamppb.New(receivedAt)
+		clamped = true
+	case occurred.Before(receivedAt.Add(-v.cfg.MaxEventAge)):
+		return false, &eventcheck.FieldError{Field: "occurred_at", Kind: eventcheck.ErrInvalidFormat,
+			Detail: fmt.Sprintf("%s is more than %s before the receive time", source, v.cfg.MaxEventAge)}
+	}
+	// A long MaxEventAge must still not let a time before 1970 through.
+	return clamped, v.check.Times(ev)
+}
+
+// preparePage checks the page fields and derives page.path from page.url.
+func (v *Validator) preparePage(ev *eventv1.Event) error {
+	p := ev.Page
+	if p == nil {
+		return nil
+	}
+	if err := v.check.Page(ev); err != nil {
+		return err
+	}
+	if err := checkURL("page.url", p.Url); err != nil {
+		return err
+	}
+	if err := checkURL("page.referrer", p.Referrer); err != nil {
+		return err
+	}
+	if p.Path == "" && p.Url != "" {
+		p.Path = pathOf(p.Url)
+	}
+	return nil
+}
+
+// rejection turns a check's error into the client's verdict.
+func rejection(err error) *Rejection {
+	var fe *eventcheck.FieldError
+	if !errors.As(err, &fe) {
+		return &Rejection{Reason: collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, Message: err.Error()}
+	}
+	return &Rejection{Reason: reasonOf(fe.Kind), Field: fe.Field, Message: fe.Detail}
+}
+
+func reasonOf(kind error) collectorv1.RejectReason {
+	switch kind {
+	case eventcheck.ErrRequired:
+		return collectorv1.RejectReason_REJECT_REASON_REQUIRED
+	case eventcheck.ErrTooLong:
+		return collectorv1.RejectReason_REJECT_REASON_TOO_LONG
+	case eventcheck.ErrTooLarge:
+		return collectorv1.RejectReason_REJECT_REASON_TOO_LARGE
+	case eventcheck.ErrTooManyProperties:
+		return collectorv1.RejectReason_REJECT_REASON_TOO_MANY_PROPERTIES
+	default: // ErrInvalidFormat, ErrTimeRange
+		return collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT
+	}
+}
+
+// checkURL accepts an empty value, a path-only URL, or an absolute http(s)
+// URL (its length is eventcheck's Page check).
+func checkURL(field, value string) error {
 	if value == "" {
 		return nil
 	}
-	if r := v.maxLen(field, value, v.cfg.MaxURLLength); r != nil {
-		return r
+	invalid := func(format string, args ...any) error {
+		return &eventcheck.FieldError{Field: field, Kind: eventcheck.ErrInvalidFormat, Detail: fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(value)
 	if err != nil {
-		return reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, field, "not a URL")
+		return invalid("not a URL")
 	}
 	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
-		return reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, field, "scheme %q is not http or https", truncate(u.Scheme, 20))
+		return invalid("scheme %q is not http or https", Truncate(u.Scheme, 20))
 	}
 	if u.Scheme != "" && u.Host == "" {
-		return reject(collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT, field, "absolute URL without a host")
+		return invalid("absolute URL without a host")
 	}
 	return nil
 }
@@ -355,18 +304,6 @@ func pathOf(raw string) string {
 	return u.Path
 }
 
-// parseCanonicalUUID accepts only the 36-character textual form, in either case.
-func parseCanonicalUUID(s string) (uuid.UUID, error) {
-	if len(s) != 36 {
-		return uuid.UUID{}, errors.New("event_id must be a UUID in canonical form (8-4-4-4-12 hex digits)")
-	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return uuid.UUID{}, errors.New("event_id must be a UUID in canonical form (8-4-4-4-12 hex digits)")
-	}
-	return id, nil
-}
-
 // timeOfV7 returns the millisecond timestamp of a UUIDv7 (RFC 9562: the
 // first 48 bits).
 func timeOfV7(id uuid.UUID) (time.Time, bool) {
@@ -377,34 +314,6 @@ func timeOfV7(id uuid.UUID) (time.Time, bool) {
 	return time.UnixMilli(int64(ms)).UTC(), true
 }
 
-// isToken reports whether s is an RFC 9110 token (the syntax of a method).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// truncate shortens s to at most n bytes for a message, on a rune boundary
-// and as valid UTF-8 (a response with invalid UTF-8 cannot be encoded).
-func truncate(s string, n int) string {
-	if len(s) > n {
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-// Truncate is truncate for other packages that echo client input.
-func Truncate(s string, n int) string { return truncate(s, n) }
+// Truncate shortens client input for a message (eventcheck.Truncate), for
+// other packages that echo it.
+func Truncate(s string, n int) string { return eventcheck.Truncate(s, n) }

@@ -11,6 +11,7 @@ import (
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/eventcheck"
 )
 
 var received = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -71,6 +72,9 @@ func TestPrepareRejects(t *testing.T) {
 		{"event id not a uuid", func(e *eventv1.Event) { e.EventId = "abc" }, format, "event_id"},
 		{"event id urn form", func(e *eventv1.Event) { e.EventId = "urn:uuid:" + uuid.NewString() }, format, "event_id"},
 		{"event id braces", func(e *eventv1.Event) { e.EventId = "{" + uuid.NewString()[:34] + "}" }, format, "event_id"},
+		{"event id nil uuid", func(e *eventv1.Event) { e.EventId = uuid.Nil.String() }, format, "event_id"},
+		{"event id max uuid", func(e *eventv1.Event) { e.EventId = uuid.Max.String() }, format, "event_id"},
+		{"event id max uuid upper case", func(e *eventv1.Event) { e.EventId = strings.ToUpper(uuid.Max.String()) }, format, "event_id"},
 		{"site missing", func(e *eventv1.Event) { e.SiteId = "" }, required, "site_id"},
 		{"site too long", func(e *eventv1.Event) { e.SiteId = long }, tooLong, "site_id"},
 		{"name upper case", func(e *eventv1.Event) { e.Name = "PageView" }, format, "name"},
@@ -203,11 +207,34 @@ func TestPrepareNormalises(t *testing.T) {
 		}
 	})
 	t.Run("custom name pattern", func(t *testing.T) {
-		v := newValidator(t, func(c *Config) { c.NamePattern = `^[A-Z]+$` })
+		v := newValidator(t, func(c *Config) { c.NamePattern = `^(click|view)_[a-z]+$` })
 		ev := valid()
-		ev.Name = "CLICK"
+		ev.Name = "click_buy"
 		if _, rej := v.Prepare(ev, received); rej != nil {
 			t.Fatal(rej)
+		}
+		ev = valid() // page_view: the stores' pattern admits it, the custom one does not
+		if _, rej := v.Prepare(ev, received); rej == nil || rej.Field != "name" {
+			t.Fatalf("page_view: %v", rej)
+		}
+	})
+	t.Run("custom name pattern looser than the stores'", func(t *testing.T) {
+		// The writers would dead-letter CLICK: the collector refuses it.
+		v := newValidator(t, func(c *Config) { c.NamePattern = `^[A-Za-z]+$` })
+		ev := valid()
+		ev.Name = "CLICK"
+		if _, rej := v.Prepare(ev, received); rej == nil || rej.Field != "name" ||
+			rej.Reason != collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT {
+			t.Fatalf("CLICK: %v", rej)
+		}
+	})
+	t.Run("occurred before 1970 with a long max age", func(t *testing.T) {
+		v := newValidator(t, func(c *Config) { c.MaxEventAge = 100 * 365 * 24 * time.Hour })
+		ev := valid()
+		ev.OccurredAt = timestamppb.New(time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC))
+		if _, rej := v.Prepare(ev, received); rej == nil || rej.Field != "occurred_at" ||
+			rej.Reason != collectorv1.RejectReason_REJECT_REASON_INVALID_FORMAT {
+			t.Fatalf("1969: %v", rej)
 		}
 	})
 }
@@ -230,15 +257,22 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	bad := Config{NamePattern: "(", AllowedClockSkew: -1}
+	bad := Config{Limits: eventcheck.Limits{NamePattern: "("}, AllowedClockSkew: -1}
 	err := bad.Validate()
-	for _, want := range []error{ErrMaxEventsPerBatch, ErrMaxEventBytes, ErrMaxLengths, ErrNamePattern, ErrClockSkew, ErrMaxAge} {
+	for _, want := range []error{ErrMaxEventsPerBatch, eventcheck.ErrMaxEventBytes, eventcheck.ErrMaxLengths,
+		eventcheck.ErrNamePattern, ErrClockSkew, ErrMaxAge} {
 		if !errors.Is(err, want) {
 			t.Errorf("missing %v in %v", want, err)
 		}
 	}
-	if errors.Is(err, ErrMaxProperties) {
+	if errors.Is(err, eventcheck.ErrMaxProperties) {
 		t.Errorf("0 properties is a valid limit: %v", err)
+	}
+	// Limits may be lowered, not raised above what the writers accept.
+	above := DefaultConfig()
+	above.MaxURLLength++
+	if err := above.Validate(); !errors.Is(err, eventcheck.ErrAboveStoreLimit) {
+		t.Errorf("url limit above the stores': %v", err)
 	}
 }
 
