@@ -1,6 +1,7 @@
 // Package admin serves the operational HTTP endpoints every Footprint service
 // exposes on its admin port: /metrics (Prometheus), /healthz (the process is
-// alive), /readyz (the service can do its job) and /debug/pprof.
+// alive), /readyz (the service can do its job) and, only when enabled,
+// /debug/pprof.
 package admin
 
 import (
@@ -16,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/footprint/footprint/internal/envconfig"
 )
 
 // ErrAddrRequired is returned by Config.Validate when no listen address is set.
@@ -25,6 +28,17 @@ var ErrAddrRequired = errors.New("admin: listen address is required")
 type Config struct {
 	// Addr is the host:port the admin server listens on.
 	Addr string
+	// Pprof serves /debug/pprof/. Off by default: whoever reaches the admin
+	// port could read the command line and memory profiles and load the CPU
+	// with profiles and traces.
+	Pprof bool
+}
+
+// ReadEnv applies FOOTPRINT_ADMIN_ADDR and FOOTPRINT_ADMIN_PPROF (true
+// serves /debug/pprof/), the admin variables every service shares.
+func (c *Config) ReadEnv(env *envconfig.Reader) {
+	env.String("FOOTPRINT_ADMIN_ADDR", &c.Addr)
+	env.Bool("FOOTPRINT_ADMIN_PPROF", &c.Pprof)
 }
 
 // Validate reports configuration errors.
@@ -43,10 +57,16 @@ type ReadyFunc func(ctx context.Context) error
 
 // NewRegistry returns a Prometheus registry holding the Go runtime and process
 // collectors, for a service to register its own metrics on.
-func NewRegistry() *prometheus.Registry {
+func NewRegistry() (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register runtime metrics: %w", err)
+		}
+	}
+	return reg, nil
 }
 
 // Server is the admin HTTP server.
@@ -71,12 +91,14 @@ func New(cfg Config, reg prometheus.Gatherer, ready ReadyFunc, logger *slog.Logg
 		}
 		_, _ = fmt.Fprintln(w, "ready")
 	})
-	// Registered on our own mux, never on http.DefaultServeMux.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if cfg.Pprof {
+		// Registered on our own mux, never on http.DefaultServeMux.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return &Server{
 		logger: logger,
 		http: &http.Server{

@@ -36,7 +36,10 @@ func (s Service) Run(ctx context.Context) error {
 	logger := s.Logger
 	// The admin server starts first so /healthz answers and /readyz says
 	// why not ready while the store is still being migrated.
-	reg := admin.NewRegistry()
+	reg, err := admin.NewRegistry()
+	if err != nil {
+		return err
+	}
 	var current atomic.Pointer[Loop]
 	ready := func(ctx context.Context) error {
 		if l := current.Load(); l != nil {

@@ -55,7 +55,7 @@ func run() error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	logger := newLogger(cfg.LogLevel)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	keyring, err := auth.Load(cfg.Auth)
 	if err != nil {
@@ -73,7 +73,15 @@ func run() error {
 		logger.Warn("FOOTPRINT_COLLECTOR_VISITOR_SECRET is not set: using a random secret, so derived visitor ids differ between replicas and restarts")
 	}
 
-	reg := admin.NewRegistry()
+	reg, err := admin.NewRegistry()
+	if err != nil {
+		return err
+	}
+	failures, err := auth.NewFailures(reg, logger, auth.DefaultLogLimit())
+	if err != nil {
+		return fmt.Errorf("auth metrics: %w", err)
+	}
+	keyring = keyring.WithFailures(failures)
 	// The queue-depth gauge reads prod when scraped, which is only after
 	// prod is set below (the admin server starts later).
 	var prod *producer.Producer
@@ -117,10 +125,4 @@ func run() error {
 	}
 	logger.Info("collector stopped")
 	return nil
-}
-
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level)) // validated by config
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }

@@ -22,6 +22,8 @@ import (
 // Errors of key lookup and configuration.
 var (
 	ErrMissingKey     = errors.New("auth: no API key (send `authorization: Bearer <key>`)")
+	ErrMalformedKey   = errors.New("auth: malformed authorization (send `authorization: Bearer <key>`)")
+	ErrMultipleKeys   = errors.New("auth: more than one authorization value (send exactly one)")
 	ErrUnknownKey     = errors.New("auth: unknown API key")
 	ErrSiteNotAllowed = errors.New("auth: the API key does not own the site")
 	ErrNoKeys         = errors.New("auth: no API keys configured (set the keys or the keys file)")
@@ -54,7 +56,14 @@ type keyDigest [sha256.Size]byte
 
 // Keyring answers which sites a key owns. It is immutable and safe for concurrent use.
 type Keyring struct {
-	sites map[keyDigest]map[string]bool
+	sites    map[keyDigest]map[string]bool
+	failures *Failures // nil: failures are only returned
+}
+
+// WithFailures returns a keyring with the same keys that reports every
+// failed authentication to f (a metric by reason, a rate-limited log line).
+func (k *Keyring) WithFailures(f *Failures) *Keyring {
+	return &Keyring{sites: k.sites, failures: f}
 }
 
 // Load builds the keyring from the spec string and the file.
@@ -144,16 +153,29 @@ type Principal struct {
 // Owns reports whether the caller may write events of site.
 func (p Principal) Owns(site string) bool { return p.sites[site] }
 
-// Authenticate finds the key of an `authorization: Bearer <key>` metadata entry.
+// Authenticate finds the key of the one `authorization: Bearer <key>`
+// metadata entry. Two or more entries are refused, not judged by the first:
+// a proxy and a client could each have added one.
 func (k *Keyring) Authenticate(md metadata.MD) (Principal, error) {
+	p, err := k.authenticate(md)
+	if err != nil {
+		k.failures.record(err, md)
+	}
+	return p, err
+}
+
+func (k *Keyring) authenticate(md metadata.MD) (Principal, error) {
 	values := md.Get("authorization")
-	if len(values) == 0 {
+	switch {
+	case len(values) == 0:
 		return Principal{}, ErrMissingKey
+	case len(values) > 1:
+		return Principal{}, ErrMultipleKeys
 	}
 	scheme, key, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 	key = strings.TrimSpace(key)
 	if !ok || !strings.EqualFold(scheme, "bearer") || key == "" {
-		return Principal{}, ErrMissingKey
+		return Principal{}, ErrMalformedKey
 	}
 	sites, found := k.sites[sha256.Sum256([]byte(key))]
 	if !found {

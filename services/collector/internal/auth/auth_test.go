@@ -59,11 +59,15 @@ func TestAuthenticateErrors(t *testing.T) {
 	}{
 		"no metadata":   {nil, ErrMissingKey},
 		"no header":     {metadata.Pairs("other", "x"), ErrMissingKey},
-		"empty bearer":  {metadata.Pairs("authorization", "Bearer "), ErrMissingKey},
-		"basic scheme":  {metadata.Pairs("authorization", "Basic good"), ErrMissingKey},
-		"bare key":      {metadata.Pairs("authorization", "good"), ErrMissingKey},
+		"empty bearer":  {metadata.Pairs("authorization", "Bearer "), ErrMalformedKey},
+		"basic scheme":  {metadata.Pairs("authorization", "Basic good"), ErrMalformedKey},
+		"bare key":      {metadata.Pairs("authorization", "good"), ErrMalformedKey},
 		"unknown key":   {bearer("bad"), ErrUnknownKey},
 		"prefix of key": {bearer("goo"), ErrUnknownKey},
+		// Judged as a whole, not by the first value: a good key first does not help.
+		"good then bad": {metadata.Pairs("authorization", "Bearer good", "authorization", "Bearer bad"), ErrMultipleKeys},
+		"bad then good": {metadata.Pairs("authorization", "Bearer bad", "authorization", "Bearer good"), ErrMultipleKeys},
+		"good twice":    {metadata.Pairs("authorization", "Bearer good", "authorization", "Bearer good"), ErrMultipleKeys},
 	} {
 		if _, err := k.Authenticate(tc.md); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", name, err, tc.want)

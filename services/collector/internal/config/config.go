@@ -1,11 +1,13 @@
 // Package config gathers the collector's configuration, one struct per
-// concern, with defaults, validation and the environment variables that set
-// each field (the table main.go applies and the README documents).
+// concern, with defaults and validation, and the table of environment
+// variables that set each field (Vars: FromEnv applies it, `collector -help`
+// prints it and the README documents it, checked by a test).
 package config
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,7 @@ import (
 	"github.com/footprint/footprint/services/collector/internal/validate"
 )
 
-// ErrLogLevel is returned for a log level other than debug, info, warn, error.
+// ErrLogLevel is returned by FromEnv for a log level other than debug, info, warn, error.
 var ErrLogLevel = errors.New("config: log level must be debug, info, warn or error")
 
 // Config is the whole collector configuration.
@@ -29,7 +31,8 @@ type Config struct {
 	Limits   validate.Config
 	Enrich   enrich.Config
 	Auth     auth.Config
-	LogLevel string
+	// LogLevel is parsed once, by FromEnv; main uses it as it is.
+	LogLevel slog.Level
 }
 
 // Default returns the documented defaults.
@@ -41,7 +44,7 @@ func Default() Config {
 		Limits:   validate.DefaultConfig(),
 		Enrich:   enrich.DefaultConfig(),
 		Auth:     auth.DefaultConfig(),
-		LogLevel: "info",
+		LogLevel: slog.LevelInfo,
 	}
 }
 
@@ -55,11 +58,6 @@ func (c Config) Validate() error {
 		if err != nil {
 			errs = append(errs, err)
 		}
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, ErrLogLevel)
 	}
 	return errors.Join(errs...)
 }
@@ -116,6 +114,17 @@ func boolean(field func(c *Config) *bool) (func(*Config) string, func(*Config, s
 		}
 }
 
+func logLevel(field func(c *Config) *slog.Level) (func(*Config) string, func(*Config, string) error) {
+	return func(c *Config) string { return strings.ToLower(field(c).String()) },
+		func(c *Config, v string) error {
+			switch l := strings.ToLower(strings.TrimSpace(v)); l {
+			case "debug", "info", "warn", "error":
+				return field(c).UnmarshalText([]byte(l))
+			}
+			return ErrLogLevel
+		}
+}
+
 func v(name, help string, def func(*Config) string, set func(*Config, string) error) Var {
 	return Var{Name: name, Help: help, Default: def, Set: set}
 }
@@ -134,8 +143,10 @@ func Vars() []Var {
 	d, s = str(func(c *Config) *string { return &c.Kafka.Topic })
 	add("FOOTPRINT_KAFKA_TOPIC", "Topic the events are produced to.", d, s)
 	d, s = str(func(c *Config) *string { return &c.Admin.Addr })
-	add("FOOTPRINT_ADMIN_ADDR", "Admin HTTP address: /metrics, /healthz, /readyz (ready when Kafka answers), /debug/pprof.", d, s)
-	d, s = str(func(c *Config) *string { return &c.LogLevel })
+	add("FOOTPRINT_ADMIN_ADDR", "Admin HTTP address: /metrics, /healthz, /readyz (ready when Kafka answers), /debug/pprof when enabled.", d, s)
+	d, s = boolean(func(c *Config) *bool { return &c.Admin.Pprof })
+	add("FOOTPRINT_ADMIN_PPROF", "Serve /debug/pprof/ on the admin address (off: profiles expose the command line and memory and load the CPU).", d, s)
+	d, s = logLevel(func(c *Config) *slog.Level { return &c.LogLevel })
 	add("FOOTPRINT_LOG_LEVEL", "debug, info, warn or error (JSON logs on stderr).", d, s)
 
 	d, s = str(func(c *Config) *string { return &c.Server.GRPCAddr })

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	if c.Kafka.Brokers != "a:1,b:2" || c.Server.GRPCAddr != "0.0.0.0:6000" || !c.Enrich.KeepRawIP ||
 		c.Limits.MaxEventsPerBatch != 10 || c.Limits.AllowedClockSkew != 5*time.Minute ||
-		c.Kafka.Compression != "lz4" || c.LogLevel != "info" {
+		c.Kafka.Compression != "lz4" || c.LogLevel != slog.LevelInfo || c.Admin.Pprof {
 		t.Fatalf("config %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -58,11 +59,33 @@ func TestFromEnvParseErrors(t *testing.T) {
 		"FOOTPRINT_COLLECTOR_KEEP_RAW_IP":          "maybe",
 		"FOOTPRINT_COLLECTOR_MAX_EVENTS_PER_BATCH": "ten",
 		"FOOTPRINT_COLLECTOR_ALLOWED_CLOCK_SKEW":   "5",
+		"FOOTPRINT_LOG_LEVEL":                      "loud",
+		"FOOTPRINT_ADMIN_PPROF":                    "yes please",
 	}))
-	for _, name := range []string{"KEEP_RAW_IP", "MAX_EVENTS_PER_BATCH", "ALLOWED_CLOCK_SKEW"} {
-		if err == nil || !strings.Contains(err.Error(), "FOOTPRINT_COLLECTOR_"+name) {
+	for _, name := range []string{"COLLECTOR_KEEP_RAW_IP", "COLLECTOR_MAX_EVENTS_PER_BATCH", "COLLECTOR_ALLOWED_CLOCK_SKEW",
+		"LOG_LEVEL", "ADMIN_PPROF"} {
+		if err == nil || !strings.Contains(err.Error(), "FOOTPRINT_"+name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+	if !errors.Is(err, ErrLogLevel) {
+		t.Errorf("log level error is not ErrLogLevel: %v", err)
+	}
+}
+
+func TestLogLevelAndPprofFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		level string
+		want  slog.Level
+	}{{"debug", slog.LevelDebug}, {"INFO", slog.LevelInfo}, {" warn ", slog.LevelWarn}, {"error", slog.LevelError}} {
+		c, err := FromEnv(lookup(map[string]string{"FOOTPRINT_LOG_LEVEL": tc.level, "FOOTPRINT_ADMIN_PPROF": "true"}))
+		if err != nil || c.LogLevel != tc.want || !c.Admin.Pprof {
+			t.Errorf("%q: level %v pprof %v err %v", tc.level, c.LogLevel, c.Admin.Pprof, err)
+		}
+	}
+	// slog's own offsets ("info+2") are not a documented value.
+	if _, err := FromEnv(lookup(map[string]string{"FOOTPRINT_LOG_LEVEL": "info+2"})); !errors.Is(err, ErrLogLevel) {
+		t.Errorf("info+2: %v", err)
 	}
 }
 
@@ -75,11 +98,10 @@ func TestValidateJoinsEveryError(t *testing.T) {
 	c.Kafka.Topic = ""
 	c.Limits.MaxEventsPerBatch = 0
 	c.Enrich.VisitorIDSecret = "short"
-	c.LogLevel = "loud"
 	err := c.Validate()
 	for _, want := range []error{
 		server.ErrGRPCAddr, server.ErrTLSPair, admin.ErrAddrRequired, producer.ErrCompression,
-		producer.ErrTopicRequired, validate.ErrMaxEventsPerBatch, auth.ErrNoKeys, ErrLogLevel,
+		producer.ErrTopicRequired, validate.ErrMaxEventsPerBatch, auth.ErrNoKeys,
 	} {
 		if !errors.Is(err, want) {
 			t.Errorf("missing %v", want)
