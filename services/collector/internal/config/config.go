@@ -25,12 +25,12 @@ var ErrLogLevel = errors.New("config: log level must be debug, info, warn or err
 
 // Config is the whole collector configuration.
 type Config struct {
-	Server   server.Config
-	Admin    admin.Config
-	Kafka    producer.Config
-	Limits   validate.Config
-	Enrich   enrich.Config
-	Auth     auth.Config
+	Server server.Config
+	Admin  admin.Config
+	Kafka  producer.Config
+	Limits validate.Config
+	Enrich enrich.Config
+	Auth   auth.Config
 	// LogLevel is parsed once, by FromEnv; main uses it as it is.
 	LogLevel slog.Level
 }
