@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -80,5 +83,53 @@ func TestHandlerRejectsUnknownPathsAndMethods(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: status %d", rec.Code)
+	}
+}
+
+// TestJavaScriptUnits runs the dashboard's own unit tests (jstest/, plain
+// node --test, no npm packages). Node is on the build image; CI
+// (FOOTPRINT_REQUIRE_STACK=1) fails without it instead of skipping.
+func TestJavaScriptUnits(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("FOOTPRINT_REQUIRE_STACK") == "1" {
+			t.Fatalf("node is needed for the dashboard's JavaScript tests: %v", err)
+		}
+		t.Skipf("node not installed: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join("jstest", "*.test.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no JavaScript tests found in jstest/ (%v)", err)
+	}
+	out, err := exec.Command(node, append([]string{"--test"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("# fail 0")) {
+		t.Fatalf("node --test reported failures:\n%s", out)
+	}
+}
+
+func TestAssetsAreSmall(t *testing.T) {
+	// The whole first load must stay under 250 KB compressed; the embedded
+	// assets are most of it (the API answers are a few KB).
+	files, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for name, a := range files {
+		n := len(a.body)
+		if a.gzipped != nil {
+			n = len(a.gzipped)
+		}
+		if strings.HasSuffix(name, ".LICENSE") || strings.HasSuffix(name, ".md") {
+			continue // not loaded by the page
+		}
+		total += n
+	}
+	t.Logf("embedded assets, gzip-compressed: %d bytes", total)
+	if total > 150*1024 {
+		t.Errorf("assets are %d bytes compressed; the page budget is 250 KB including API answers", total)
 	}
 }

@@ -257,7 +257,7 @@ async function loadSites() {
 
 async function start() {
   app.state = readState(location.search, { tz: browserZone });
-  app.chart = new Chart($('#chart'));
+  app.chart = new Chart($('#chart'), $('#chart-table'));
   app.realtime = new Realtime($('#panel-realtime'));
   app.panels = buildPanels($('#panels'), app.state, handlers);
   fillTimeZones();

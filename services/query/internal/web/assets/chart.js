@@ -2,7 +2,7 @@
 // is the bucket index, labelled with the API's own bucket strings, so the
 // chart shows the requested time zone's hours and days, not the browser's.
 import { STORES } from './state.js';
-import { storeKey } from './view.js';
+import { h, storeKey } from './view.js';
 
 export function seriesRequest(base, dimension) {
   return {
@@ -35,8 +35,9 @@ function shortLabel(bucket, hourly) {
 
 // Chart owns one uPlot instance inside a container and redraws it on resize.
 export class Chart {
-  constructor(container) {
+  constructor(container, table) {
     this.container = container;
+    this.table = table;
     this.plot = null;
     this.last = null;
     new ResizeObserver(() => this.resize()).observe(container);
@@ -100,12 +101,32 @@ export class Chart {
     this.container.replaceChildren();
     this.plot = new window.uPlot(opts, data, this.container);
     this.container.setAttribute('aria-label', describe(labels, data, results.length));
+    this.table.replaceChildren(dataTable(labels, results, prevRows));
   }
 
   // rethemed redraws with the other palette when the system theme changes.
   rethemed() {
     if (this.last) this.render(...this.last);
   }
+}
+
+// dataTable holds the chart's numbers for screen readers (and the browser
+// test): one row per bucket, one column per store and metric.
+function dataTable(labels, results, prevRows) {
+  const cols = results.flatMap((r) => ['visitors', 'pageviews'].map((metric, m) => ({ store: storeKey(r.store), metric, m, rows: r.rows || [] })));
+  return h('table', {},
+    h('caption', {}, 'Visitors and pageviews per bucket'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Bucket'),
+      cols.map((c) => h('th', { scope: 'col' }, `${c.metric} (${STORES[c.store].label})`)),
+      prevRows.length ? [h('th', { scope: 'col' }, 'visitors (previous)'), h('th', { scope: 'col' }, 'pageviews (previous)')] : null)),
+    h('tbody', {}, labels.map((label, i) => h('tr', { dataset: { bucket: label } },
+      h('th', { scope: 'row' }, label),
+      cols.map((c) => {
+        const v = Number((c.rows[i]?.metrics || [])[c.m] || 0);
+        return h('td', { class: 'num', dataset: { store: c.store, metric: c.metric, value: v } }, v.toLocaleString('en-US'));
+      }),
+      prevRows.length ? [0, 1].map((m) => h('td', { dataset: { previous: m ? 'pageviews' : 'visitors' } },
+        i < prevRows.length ? Number((prevRows[i].metrics || [])[m] || 0).toLocaleString('en-US') : '')) : null))));
 }
 
 // describe gives screen readers the chart's numbers in words.
