@@ -16,10 +16,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/footprint/footprint/internal/admin"
 	"github.com/footprint/footprint/services/collector/internal/auth"
+	"github.com/footprint/footprint/services/collector/internal/beacon"
 	"github.com/footprint/footprint/services/collector/internal/config"
 	"github.com/footprint/footprint/services/collector/internal/enrich"
 	"github.com/footprint/footprint/services/collector/internal/producer"
@@ -103,6 +105,11 @@ func run() error {
 		prod.Close(0)
 		return fmt.Errorf("grpc listen: %w", err)
 	}
+	serveBeacon, err := listenBeacon(cfg, srv.Pipeline(), reg, logger)
+	if err != nil {
+		prod.Close(0)
+		return err
+	}
 	logger.Info("collector starting", "grpc", lis.Addr().String(), "admin", cfg.Admin.Addr,
 		"kafka", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "api_keys", keyring.Len())
 
@@ -113,6 +120,7 @@ func run() error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, lis) })
 	g.Go(func() error { return adminSrv.Run(gctx) })
+	g.Go(func() error { return serveBeacon(gctx) })
 	serveErr := g.Wait()
 
 	// Every call has returned: flush what is still queued (acknowledgements of
@@ -125,4 +133,21 @@ func run() error {
 	}
 	logger.Info("collector stopped")
 	return nil
+}
+
+// listenBeacon opens the HTTP endpoint for browsers on the gRPC service's
+// pipeline and returns its serve function (a no-op when the endpoint is off).
+func listenBeacon(cfg config.Config, pipeline *server.Pipeline, reg prometheus.Registerer, logger *slog.Logger) (func(context.Context) error, error) {
+	if !cfg.Beacon.Enabled() {
+		return func(context.Context) error { return nil }, nil
+	}
+	b, err := beacon.New(cfg.Beacon, beacon.Deps{Pipeline: pipeline, Registry: reg, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", cfg.Beacon.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("http listen: %w", err)
+	}
+	return func(ctx context.Context) error { return b.Serve(ctx, lis, cfg.Server.ShutdownTimeout) }, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/footprint/footprint/internal/admin"
 	"github.com/footprint/footprint/services/collector/internal/auth"
+	"github.com/footprint/footprint/services/collector/internal/beacon"
 	"github.com/footprint/footprint/services/collector/internal/enrich"
 	"github.com/footprint/footprint/services/collector/internal/producer"
 	"github.com/footprint/footprint/services/collector/internal/server"
@@ -31,6 +32,8 @@ type Config struct {
 	Limits validate.Config
 	Enrich enrich.Config
 	Auth   auth.Config
+	// Beacon is the HTTP endpoint for browsers (POST /api/event, the tracker script).
+	Beacon beacon.Config
 	// LogLevel is parsed once, by FromEnv; main uses it as it is.
 	LogLevel slog.Level
 }
@@ -44,6 +47,7 @@ func Default() Config {
 		Limits:   validate.DefaultConfig(),
 		Enrich:   enrich.DefaultConfig(),
 		Auth:     auth.DefaultConfig(),
+		Beacon:   beacon.DefaultConfig(),
 		LogLevel: slog.LevelInfo,
 	}
 }
@@ -54,6 +58,7 @@ func (c Config) Validate() error {
 	for _, err := range []error{
 		c.Server.Validate(), c.Admin.Validate(), c.Kafka.Validate(),
 		c.Limits.Validate(), c.Enrich.Validate(), c.Auth.Validate(),
+		c.Beacon.Validate(),
 	} {
 		if err != nil {
 			errs = append(errs, err)
@@ -209,7 +214,7 @@ func Vars() []Var {
 	add("FOOTPRINT_COLLECTOR_READINESS_TIMEOUT", "Timeout of the metadata request behind /readyz.", d, s)
 	d, s = duration(func(c *Config) *time.Duration { return &c.Kafka.ReadinessCache })
 	add("FOOTPRINT_COLLECTOR_READINESS_CACHE", "How long a /readyz answer is reused.", d, s)
-	return vars
+	return append(vars, beaconVars()...)
 }
 
 // FromEnv applies the variables that lookup finds to a default Config.

@@ -104,6 +104,8 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	logger *slog.Logger
+	// pipeline is shared with the HTTP beacon.
+	pipeline *Pipeline
 }
 
 // New builds the gRPC server with CollectorService, health and reflection.
@@ -134,8 +136,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	healthpb.RegisterHealthServer(gs, hs)
 	hs.SetServingStatus(collectorv1.CollectorService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	reflection.Register(gs)
-	return &Server{cfg: cfg, grpc: gs, health: hs, logger: deps.Logger}, nil
+	return &Server{cfg: cfg, grpc: gs, health: hs, logger: deps.Logger, pipeline: svc.pipeline}, nil
 }
+
+// Pipeline is the ingest path the gRPC service uses, for other front ends to share.
+func (s *Server) Pipeline() *Pipeline { return s.pipeline }
 
 // Serve serves on lis until ctx is cancelled, then stops accepting calls,
 // lets in-flight calls finish for at most ShutdownTimeout, and returns.
