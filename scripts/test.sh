@@ -38,6 +38,15 @@ for m in "${MODULES[@]}"; do
 	fi
 done
 
+# The browser tracker's unit tests (node's built-in runner).
+TRACKER_JS=services/collector/internal/beacon/js
+echo "=== node --test $TRACKER_JS"
+if ! node --test "$TRACKER_JS/" >"$LOGDIR/tracker_js.log" 2>&1; then
+	failed_modules+=("node $TRACKER_JS")
+	tail -n 60 "$LOGDIR/tracker_js.log"
+fi
+grep -E '^# (pass|fail)' "$LOGDIR/tracker_js.log" || true
+
 for entry in "${FUZZ_TARGETS[@]}"; do
 	read -r m pkg target <<<"$entry"
 	log="$LOGDIR/fuzz_${target}.log"
