@@ -32,6 +32,10 @@ PG_WRITER_PASSWORD=footprint_writer
 PG_READER_PASSWORD=footprint_reader
 CH_WRITER_PASSWORD=footprint_writer
 DEV_API_KEY=fp_dev_key
+# The query service's read key (separate from ingest keys); the demo site is also public
+# in the local stack, so the dashboard opens without a key.
+DEV_READ_KEY=fp_dev_read_key
+CH_READER_PASSWORD=footprint_reader
 DEV_SITE=demo
 # Fixed so that cookieless visitor ids survive a collector restart in the local stack.
 DEV_VISITOR_SECRET=footprint-local-development-only
@@ -247,7 +251,7 @@ start_clickhouse() {
 
 # --- Footprint services -------------------------------------------------------------
 
-SERVICES=(collector pg-writer ch-writer)
+SERVICES=(collector pg-writer ch-writer query)
 
 service_env() { # name: prints the env the local stack runs a service with
 	cat <<EOF
@@ -261,6 +265,12 @@ FOOTPRINT_CH_ADDR=127.0.0.1:$CH_TCP_PORT
 FOOTPRINT_CH_DATABASE=footprint
 FOOTPRINT_CH_USER=footprint_writer
 FOOTPRINT_CH_PASSWORD=$CH_WRITER_PASSWORD
+FOOTPRINT_QUERY_PG_URL=postgres://footprint_reader:$PG_READER_PASSWORD@127.0.0.1:$PG_PORT/footprint
+FOOTPRINT_QUERY_CH_ADDR=127.0.0.1:$CH_TCP_PORT
+FOOTPRINT_QUERY_CH_USER=footprint_reader
+FOOTPRINT_QUERY_CH_PASSWORD=$CH_READER_PASSWORD
+FOOTPRINT_QUERY_READ_KEYS=$DEV_READ_KEY=$DEV_SITE
+FOOTPRINT_QUERY_PUBLIC_SITES=$DEV_SITE
 EOF
 }
 
@@ -269,6 +279,7 @@ service_admin_addr() {
 	collector) echo 127.0.0.1:9464 ;;
 	pg-writer) echo 127.0.0.1:9465 ;;
 	ch-writer) echo 127.0.0.1:9466 ;;
+	query) echo 127.0.0.1:9467 ;;
 	esac
 }
 
@@ -346,6 +357,9 @@ cmd_up() {
 	cmd_infra
 	start_services
 	log "dev API key: $DEV_API_KEY (site '$DEV_SITE')"
+	if pid_alive query; then
+		log "dashboard: http://127.0.0.1:8090/ (query API: http://127.0.0.1:8090/api/v1/, gRPC 127.0.0.1:50052, read key $DEV_READ_KEY)"
+	fi
 }
 
 cmd_down() {

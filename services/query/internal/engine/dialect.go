@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dialect is what differs between the two stores' SQL. Everything else
+// (filters, grouping, metrics, ordering, paging) is the same text.
+type Dialect interface {
+	// Name is "postgres" or "clickhouse".
+	Name() string
+	// expr reads a column from the events table.
+	expr(c column) string
+	// eventsTable is the qualified events table.
+	eventsTable() string
+	// timeArg is a range bound as a bound argument and the SQL comparing
+	// occurred_at with it.
+	timeArg(t time.Time) any
+	timeParam(placeholder string) string
+	// propValue reads property key (a placeholder) of the event, '' if absent.
+	propValue(keyPlaceholder string) string
+	// timeBucket prints occurred_at's bucket in the zone (a placeholder).
+	timeBucket(u timeUnit, tzPlaceholder string) string
+	// notBot keeps human traffic only.
+	notBot() string
+	// dedupe is appended to the events scan: ClickHouse may hold a
+	// redelivered event twice until a merge, PostgreSQL never does.
+	dedupe() string
+	// sessionize wraps the scan (columns cols, among them visitor, event id
+	// and micros) into one row per event with visit_no and the visit
+	// columns: v_<alias> for each attribute, v_duration_us, v_pageviews,
+	// v_events.
+	sessionize(scan string, cols []string, attrs []visitAttr) string
+	countDistinct(expr string) string
+	toInt64(expr string) string
+	contains(expr, placeholder string) string
+	// sortText makes text sort bytewise in both stores.
+	sortText(expr string) string
+	// ratio divides two integers as float64, identically in both stores.
+	ratio(num, den string) string
+}
+
+// visitAttr is one visit column: the value of col on the visit's first
+// (or last) event.
+type visitAttr struct {
+	alias    string
+	col      string
+	fromLast bool
+}
+
+// Postgres is the PostgreSQL 15 dialect.
+type Postgres struct{ Schema string }
+
+// ClickHouse is the ClickHouse dialect: 18.16 and current releases.
+type ClickHouse struct{ Database string }
+
+func (Postgres) Name() string                    { return "postgres" }
+func (Postgres) expr(c column) string            { return c.postgres }
+func (d Postgres) eventsTable() string           { return d.Schema + ".events" }
+func (Postgres) timeArg(t time.Time) any         { return t.UTC() }
+func (Postgres) timeParam(p string) string       { return p + "::timestamptz" }
+func (Postgres) propValue(key string) string     { return "coalesce(properties ->> " + key + "::text, '')" }
+func (Postgres) notBot() string                  { return "NOT is_bot" }
+func (ClickHouse) notBot() string                { return "is_bot = 0" }
+func (Postgres) dedupe() string                  { return "" }
+func (Postgres) countDistinct(e string) string   { return "count(DISTINCT " + e + ")" }
+func (Postgres) toInt64(e string) string         { return "(" + e + ")::bigint" }
+func (Postgres) contains(e, p string) string     { return "strpos(" + e + ", " + p + "::text) > 0" }
+func (Postgres) sortText(e string) string        { return e + ` COLLATE "C"` }
+func (Postgres) ratio(num, den string) string    { return "(" + num + ")::float8 / (" + den + ")::float8" }
+func (ClickHouse) Name() string                  { return "clickhouse" }
+func (ClickHouse) expr(c column) string          { return c.clickhouse }
+func (d ClickHouse) eventsTable() string         { return d.Database + ".events" }
+func (ClickHouse) timeArg(t time.Time) any       { return t.Unix() }
+func (ClickHouse) timeParam(p string) string     { return "toDateTime(" + p + ")" }
+func (ClickHouse) dedupe() string                { return " LIMIT 1 BY event_id" }
+func (ClickHouse) countDistinct(e string) string { return "uniqExact(" + e + ")" }
+func (ClickHouse) toInt64(e string) string       { return "toInt64(" + e + ")" }
+func (ClickHouse) contains(e, p string) string   { return "position(" + e + ", " + p + ") > 0" }
+func (ClickHouse) sortText(e string) string      { return e }
+func (ClickHouse) ratio(num, den string) string {
+	return "toFloat64(" + num + ") / toFloat64(" + den + ")"
+}
+
+// Properties are two parallel arrays in ClickHouse; indexOf is 0 for a
+// missing key and element 0 of an array is the type's default, ”.
+func (ClickHouse) propValue(key string) string {
+	return "properties_values[indexOf(properties_keys, " + key + ")]"
+}
+
+func (Postgres) timeBucket(u timeUnit, tz string) string {
+	local := "(occurred_at AT TIME ZONE " + tz + "::text)"
+	switch u {
+	case unitHour:
+		return "to_char(" + local + ", 'YYYY-MM-DD HH24:00')"
+	case unitWeek:
+		return "to_char(date_trunc('week', " + local + "), 'YYYY-MM-DD')"
+	case unitMonth:
+		return "to_char(" + local + ", 'YYYY-MM')"
+	default:
+		return "to_char(" + local + ", 'YYYY-MM-DD')"
+	}
+}
+
+func (ClickHouse) timeBucket(u timeUnit, tz string) string {
+	switch u {
+	case unitHour:
+		return "formatDateTime(occurred_at, '%Y-%m-%d %H:00', " + tz + ")"
+	case unitWeek:
+		return "toString(toMonday(toDate(occurred_at, " + tz + ")))"
+	case unitMonth:
+		return "formatDateTime(occurred_at, '%Y-%m', " + tz + ")"
+	default:
+		return "toString(toDate(occurred_at, " + tz + "))"
+	}
+}
+
+// sessionize in PostgreSQL: window functions. lag() over the visitor's
+// events in (t_us, eid) order marks a new visit after a gap over
+// VisitGapMicros; a running sum numbers the visits; a second window over
+// each visit reads its first and last event.
+func (Postgres) sessionize(scan string, cols []string, attrs []visitAttr) string {
+	order := "ORDER BY " + colMicros.alias + ", " + colEventID.alias
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT s.*")
+	for _, a := range attrs {
+		fn := "first_value"
+		if a.fromLast {
+			fn = "last_value"
+		}
+		fmt.Fprintf(&b, ", %s(%s) OVER v AS v_%s", fn, a.col, a.alias)
+	}
+	fmt.Fprintf(&b, ", max(t_us) OVER v - min(t_us) OVER v AS v_duration_us"+
+		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) OVER v AS v_pageviews"+
+		", count(*) OVER v AS v_events", PageView)
+	fmt.Fprintf(&b, " FROM (SELECT n.*, sum(new_visit) OVER (PARTITION BY visitor_id %s ROWS UNBOUNDED PRECEDING) AS visit_no"+
+		" FROM (SELECT e.*, CASE WHEN t_us - lag(t_us) OVER (PARTITION BY visitor_id %s) <= %d THEN 0 ELSE 1 END AS new_visit"+
+		" FROM (%s) e) n) s", order, order, VisitGapMicros, scan)
+	fmt.Fprintf(&b, " WINDOW v AS (PARTITION BY visitor_id, visit_no %s ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)", order)
+	return b.String()
+}
+
+// sessionize in ClickHouse 18.16, which has no window functions: per
+// visitor, the events sorted by (t_us, eid) in one array; arrayDifference of
+// their times over the gap, summed by arrayCumSum, numbers the visits;
+// ARRAY JOIN turns the array back into rows with their position (seq). Then
+// per visit, argMin/argMax by seq read its first and last event, and a
+// second ARRAY JOIN returns one row per event with the visit's columns.
+func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr) string {
+	// Tuple order: t_us and eid first, so arraySort orders by them.
+	rest := make([]string, 0, len(cols))
+	for _, c := range cols {
+		if c != colMicros.alias && c != colEventID.alias && c != colVisitor.alias {
+			rest = append(rest, c)
+		}
+	}
+	ordered := append([]string{colMicros.alias, colEventID.alias}, rest...)
+	var unpack []string
+	for i, c := range ordered {
+		unpack = append(unpack, fmt.Sprintf("tupleElement(e, %d) AS %s", i+1, c))
+	}
+	perVisitor := fmt.Sprintf("SELECT visitor_id, visit_no, seq, %s FROM ("+
+		"SELECT visitor_id, arraySort(x -> (tupleElement(x, 1), tupleElement(x, 2)), groupArray((%s))) AS es,"+
+		" arrayCumSum(arrayMap(d -> d > %d, arrayDifference(arrayMap(x -> tupleElement(x, 1), es)))) AS visit_nos"+
+		" FROM (%s) GROUP BY visitor_id"+
+		") ARRAY JOIN es AS e, visit_nos AS visit_no, arrayEnumerate(es) AS seq",
+		strings.Join(unpack, ", "), strings.Join(ordered, ", "), VisitGapMicros, scan)
+
+	var b strings.Builder
+	b.WriteString("SELECT visitor_id, visit_no")
+	for _, a := range attrs {
+		b.WriteString(", v_" + a.alias)
+	}
+	b.WriteString(", v_duration_us, v_pageviews, v_events, " + strings.Join(unpack, ", "))
+	b.WriteString(" FROM (SELECT visitor_id, visit_no")
+	for _, a := range attrs {
+		fn := "argMin"
+		if a.fromLast {
+			fn = "argMax"
+		}
+		fmt.Fprintf(&b, ", %s(%s, seq) AS v_%s", fn, a.col, a.alias)
+	}
+	fmt.Fprintf(&b, ", max(t_us) - min(t_us) AS v_duration_us"+
+		", toInt64(sum(name = '%s')) AS v_pageviews, toInt64(count()) AS v_events"+
+		", groupArray((%s)) AS es FROM (%s) GROUP BY visitor_id, visit_no) ARRAY JOIN es AS e",
+		PageView, strings.Join(ordered, ", "), perVisitor)
+	return b.String()
+}

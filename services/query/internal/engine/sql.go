@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
+)
+
+// Statement is one SQL text with its bound arguments ($1, $2, ... in both
+// stores: pgx binds them on the server, clickhouse-go quotes them on the
+// client). Its rows are NumDims text columns followed by numAggregates
+// int64 columns (or the columns the statement's builder documents).
+type Statement struct {
+	SQL     string
+	Args    []any
+	NumDims int
+}
+
+// builder collects bound arguments; nothing from the request ever enters
+// the SQL text except through arg().
+type builder struct {
+	d    Dialect
+	args []any
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return fmt.Sprintf("$%d", len(b.args))
+}
+
+// scope is the part of a query every statement of it shares: the site, the
+// range, bots, and the columns its dimensions and filters need.
+type scope struct {
+	site        string
+	start, end  time.Time
+	includeBots bool
+	tz          string
+	dims        []Dim
+	filters     []FilterSpec
+}
+
+// scan is the events of the site in [start, end), bots left out unless
+// asked for, deduplicated, with the columns the rest of the query reads.
+func (b *builder) scan(sc scope, extra []string) string {
+	cols := []string{
+		b.d.expr(colVisitor) + " AS " + colVisitor.alias,
+		b.d.expr(colEventID) + " AS " + colEventID.alias,
+		b.d.expr(colMicros) + " AS " + colMicros.alias,
+		b.d.expr(colName) + " AS " + colName.alias,
+		b.d.expr(colPath) + " AS " + colPath.alias,
+	}
+	cols = append(cols, extra...)
+	where := fmt.Sprintf("site_id = %s AND occurred_at >= %s AND occurred_at < %s",
+		b.arg(sc.site), b.d.timeParam(b.arg(b.d.timeArg(sc.start))), b.d.timeParam(b.arg(b.d.timeArg(sc.end))))
+	if !sc.includeBots {
+		where += " AND " + b.d.notBot()
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s%s", strings.Join(cols, ", "), b.d.eventsTable(), where, b.d.dedupe())
+}
+
+// dimColumn is the alias a dimension's value has in the sessionized rows,
+// and registers what the scan must read for it.
+type needs struct {
+	scanCols  []string // extra scan expressions "expr AS alias"
+	aliases   []string // aliases of all scan columns
+	attrs     []visitAttr
+	seenScan  map[string]bool
+	seenAttr  map[string]bool
+	propIndex map[string]string
+}
+
+func newNeeds() *needs {
+	n := &needs{seenScan: map[string]bool{}, seenAttr: map[string]bool{}, propIndex: map[string]string{}}
+	for _, c := range []column{colVisitor, colEventID, colMicros, colName, colPath} {
+		n.aliases = append(n.aliases, c.alias)
+		n.seenScan[c.alias] = true
+	}
+	return n
+}
+
+func (n *needs) scanColumn(alias, expr string) {
+	if !n.seenScan[alias] {
+		n.seenScan[alias] = true
+		n.aliases = append(n.aliases, alias)
+		n.scanCols = append(n.scanCols, expr+" AS "+alias)
+	}
+}
+
+// alias registers what dim needs and returns the column it reads.
+func (b *builder) alias(n *needs, sc scope, dim Dim) string {
+	switch {
+	case dim.propKey != "":
+		a, ok := n.propIndex[dim.propKey]
+		if !ok {
+			a = fmt.Sprintf("prop%d", len(n.propIndex))
+			n.propIndex[dim.propKey] = a
+			n.scanColumn(a, b.d.propValue(b.arg(dim.propKey)))
+		}
+		return a
+	case dim.def.kind == kindTime:
+		a := "bucket_" + string(dim.def.unit)
+		if !n.seenScan[a] {
+			n.scanColumn(a, b.d.timeBucket(dim.def.unit, b.arg(sc.tz)))
+		}
+		return a
+	case dim.def.kind == kindVisit:
+		n.scanColumn(dim.def.col.alias, b.d.expr(dim.def.col))
+		a := strings.TrimPrefix(dim.Name, "visit:")
+		if !n.seenAttr[a] {
+			n.seenAttr[a] = true
+			n.attrs = append(n.attrs, visitAttr{alias: a, col: dim.def.col.alias, fromLast: dim.def.fromLast})
+		}
+		return "v_" + a
+	default:
+		n.scanColumn(dim.def.col.alias, b.d.expr(dim.def.col))
+		return dim.def.col.alias
+	}
+}
+
+func (b *builder) filter(col string, f FilterSpec) string {
+	var parts []string
+	for _, v := range f.Values {
+		p := b.arg(v)
+		switch f.Op {
+		case queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS, queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS_NOT:
+			parts = append(parts, b.d.contains(col, p))
+		default:
+			parts = append(parts, col+" = "+p)
+		}
+	}
+	any := "(" + strings.Join(parts, " OR ") + ")"
+	switch f.Op {
+	case queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT, queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS_NOT:
+		return "NOT " + any
+	default:
+		return any
+	}
+}
+
+// grouped is the core of every dashboard query: the events sessionized,
+// filtered, grouped first per (dimensions, visit), then per dimensions,
+// with the exact aggregates in aggregate order.
+func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
+	n := newNeeds()
+	dimCols := make([]string, len(sc.dims))
+	for i, d := range sc.dims {
+		dimCols[i] = b.alias(n, sc, d)
+	}
+	filterCols := make([]string, len(sc.filters))
+	for i, f := range sc.filters {
+		filterCols[i] = b.alias(n, sc, f.Dim)
+	}
+	scan := b.scan(sc, n.scanCols)
+	var where []string
+	for i, f := range sc.filters {
+		where = append(where, b.filter(filterCols[i], f))
+	}
+	sessions := b.d.sessionize(scan, n.aliases, n.attrs)
+
+	var inner strings.Builder
+	inner.WriteString("SELECT ")
+	for i, c := range dimCols {
+		fmt.Fprintf(&inner, "%s AS d%d, ", c, i)
+		dimAliases = append(dimAliases, fmt.Sprintf("d%d", i))
+	}
+	fmt.Fprintf(&inner, "visitor_id, visit_no"+
+		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) AS pageviews, count(*) AS events"+
+		", max(CASE WHEN v_pageviews = 1 AND v_events = 1 THEN 1 ELSE 0 END) AS bounce"+
+		", max(v_duration_us) AS duration_us, max(v_pageviews) AS visit_pageviews"+
+		" FROM (%s) s", PageView, sessions)
+	if len(where) > 0 {
+		inner.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	inner.WriteString(" GROUP BY " + strings.Join(append(append([]string{}, dimAliases...), "visitor_id", "visit_no"), ", "))
+
+	aggs := []string{
+		b.d.countDistinct("visitor_id"), // aggVisitors
+		"count(*)",                      // aggVisits
+		"sum(pageviews)",                // aggPageviews
+		"sum(events)",                   // aggEvents
+		"sum(bounce)",                   // aggBounces
+		"sum(duration_us)",              // aggDurationMicros
+		"sum(visit_pageviews)",          // aggVisitPageviews
+	}
+	for i, a := range aggs {
+		aggs[i] = b.d.toInt64("coalesce(" + a + ", 0)")
+		aggs[i] += " AS " + aggNames[i]
+	}
+	outer := "SELECT " + strings.Join(append(append([]string{}, dimAliases...), aggs...), ", ") +
+		" FROM (" + inner.String() + ") g"
+	if len(dimAliases) > 0 {
+		outer += " GROUP BY " + strings.Join(dimAliases, ", ")
+	}
+	return outer, dimAliases
+}
+
+var aggNames = [numAggregates]string{"a_visitors", "a_visits", "a_pageviews", "a_events", "a_bounces", "a_duration_us", "a_visit_pageviews"}
+
+func (p *Plan) scope(r Range, dims []Dim) scope {
+	return scope{site: p.SiteID, start: r.Start, end: r.End, includeBots: p.IncludeBots,
+		tz: p.TimeZone, dims: dims, filters: p.Filters}
+}
+
+// orderExpr is the SQL sort key of a metric: its exact ratio or count.
+func (b *builder) orderExpr(metric string) string {
+	def := metrics[metric]
+	num := aggNames[def.numerator]
+	if def.denominator < 0 {
+		return num
+	}
+	return b.d.ratio(num, aggNames[def.denominator])
+}
+
+// Rows is the statement for the result rows of r: ordered, and paged
+// unless the time labels are filled in Go (then all rows come back).
+func (p *Plan) Rows(d Dialect, r Range) Statement {
+	b := &builder{d: d}
+	grouped, dims := b.grouped(p.scope(r, p.Dims))
+	// Sorted outside the grouping: PostgreSQL cannot use output aliases
+	// inside ORDER BY expressions.
+	sql := "SELECT * FROM (" + grouped + ") r"
+	var keys []string
+	for _, o := range p.Order {
+		k := ""
+		if o.Metric != "" {
+			k = b.orderExpr(o.Metric)
+		} else {
+			k = d.sortText(dims[o.DimIndex])
+		}
+		if o.Descending {
+			k += " DESC"
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		sql += " ORDER BY " + strings.Join(keys, ", ")
+	}
+	if len(p.Dims) > 0 && !p.fillsTimeLabels() {
+		sql += fmt.Sprintf(" LIMIT %d OFFSET %d", p.Limit, p.Offset)
+	}
+	return Statement{SQL: sql, Args: b.args, NumDims: len(p.Dims)}
+}
+
+// Totals is the statement for the whole range without dimensions (the
+// denominator of percentage): one row of aggregates.
+func (p *Plan) Totals(d Dialect, r Range) Statement {
+	b := &builder{d: d}
+	sql, _ := b.grouped(p.scope(r, nil))
+	return Statement{SQL: sql, Args: b.args}
+}
+
+// CountRows is the statement counting the result rows before paging: one
+// row, one int64 column.
+func (p *Plan) CountRows(d Dialect, r Range) Statement {
+	b := &builder{d: d}
+	sql, _ := b.grouped(p.scope(r, p.Dims))
+	return Statement{SQL: "SELECT " + d.toInt64("count(*)") + " FROM (" + sql + ") c", Args: b.args}
+}
+
+// RealtimeWindow is how far back Realtime looks.
+const RealtimeWindow = 5 * time.Minute
+
+// RealtimeTopPages is how many pages Realtime lists.
+const RealtimeTopPages = 10
+
+// RealtimeStatements are the visitors of the last RealtimeWindow before
+// now (one row, one int64 column) and their top pages (rows of path and an
+// int64 visitor count).
+func RealtimeStatements(d Dialect, site string, includeBots bool, now time.Time) (visitors, pages Statement) {
+	end := now.Truncate(time.Second).Add(time.Second)
+	sc := scope{site: site, start: end.Add(-RealtimeWindow), end: end, includeBots: includeBots}
+	b := &builder{d: d}
+	visitors = Statement{SQL: "SELECT " + d.toInt64(d.countDistinct("visitor_id")) + " FROM (" + b.scan(sc, nil) + ") e", Args: b.args}
+	b = &builder{d: d}
+	pages = Statement{SQL: "SELECT path, " + d.toInt64(d.countDistinct("visitor_id")) + " AS v FROM (" + b.scan(sc, nil) + ") e" +
+		fmt.Sprintf(" GROUP BY path ORDER BY v DESC, %s LIMIT %d", d.sortText("path"), RealtimeTopPages), Args: b.args, NumDims: 1}
+	return visitors, pages
+}
