@@ -15,6 +15,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/medama-io/go-useragent v1.2.5
 	github.com/prometheus/client_golang v1.23.2
+	github.com/x-way/crawlerdetect v0.2.28
 	golang.org/x/sync v0.23.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12

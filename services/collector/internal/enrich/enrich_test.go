@@ -66,11 +66,15 @@ func TestUserAgent(t *testing.T) {
 
 func TestAgentCacheStaysBounded(t *testing.T) {
 	e := newEnricher(t, Config{VisitorIDSecret: "0123456789abcdef"})
-	for i := range maxCachedAgents + 10 {
+	if e.maxAgents != maxCachedAgents {
+		t.Fatalf("bound %d, want %d", e.maxAgents, maxCachedAgents)
+	}
+	e.maxAgents = 100 // each miss runs crawlerdetect: keep the test fast
+	for i := range e.maxAgents + 10 {
 		e.agent(fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%d.0", i, i))
 	}
-	if n := len(e.agents); n == 0 || n > maxCachedAgents {
-		t.Fatalf("cache holds %d agents, want 1..%d", n, maxCachedAgents)
+	if n := len(e.agents); n == 0 || n > e.maxAgents {
+		t.Fatalf("cache holds %d agents, want 1..%d", n, e.maxAgents)
 	}
 }
 
