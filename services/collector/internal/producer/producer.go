@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/kafkalog"
 	"github.com/footprint/footprint/internal/wire"
 )
 
@@ -186,8 +187,10 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 		"go.events.channel.size": 10_000,
 		// Names the collector in broker logs and quotas.
 		"client.id": "footprint-collector",
-		// librdkafka's own log lines go through our JSON logger, not raw to stderr.
-		"go.logs.channel.enable": true,
+	}
+	// librdkafka's own log lines go through our JSON logger, not raw to stderr.
+	if err := kafkalog.Enable(cm); err != nil {
+		return nil, fmt.Errorf("kafka producer config: %w", err)
 	}
 	kp, err := kafka.NewProducer(cm)
 	if err != nil {
@@ -195,25 +198,8 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 	}
 	p := &Producer{cfg: cfg, kp: kp, metrics: metrics, logger: logger, closed: make(chan struct{})}
 	go p.logEvents()
-	go p.forwardLogs()
+	go kafkalog.Forward(kp.Logs(), logger)
 	return p, nil
-}
-
-// forwardLogs writes librdkafka's log lines (syslog levels) to the logger.
-// The channel is closed when the producer is closed.
-func (p *Producer) forwardLogs() {
-	for l := range p.kp.Logs() {
-		level := slog.LevelDebug
-		switch {
-		case l.Level <= 3: // emerg, alert, crit, err
-			level = slog.LevelError
-		case l.Level == 4: // warning
-			level = slog.LevelWarn
-		case l.Level <= 6: // notice, info
-			level = slog.LevelInfo
-		}
-		p.logger.Log(context.Background(), level, "librdkafka: "+l.Message, "facility", l.Tag)
-	}
 }
 
 // logEvents drains the producer's shared events channel: client-level errors
