@@ -14,7 +14,7 @@ STACK := deploy/local/stack.sh
 BREAKING_AGAINST ?=
 # The query service's HTTP gateway, generated into its own module (buf.gen.yaml says why).
 GATEWAY := services/query/internal/gateway
-MODULES := gen internal services/collector services/pg-writer services/ch-writer services/query sdk e2e bench
+MODULES := gen internal store services/collector services/pg-writer services/ch-writer services/query sdk e2e bench
 
 .PHONY: help
 help: ## Show this help
@@ -31,6 +31,22 @@ test: infra lint checkgenerate build ## Bring up the stack; lint, check generate
 .PHONY: bench
 bench: up ## Run the benchmark suite, write bench/results/latest.{md,json,png}
 	cd bench && go run ./cmd/footprint-bench --out results $(BENCH_FLAGS)
+
+.PHONY: screenshots
+screenshots: ## Regenerate docs/screenshots/ (desktop, dark, phone) from the running stack's demo dashboard (after `make run`)
+	cd e2e && FOOTPRINT_REQUIRE_STACK=1 go test -tags screenshots -count=1 -run '^TestDashboardScreenshots$$' -v .
+
+# The dashboard's vendored chart library (services/query/internal/web/assets/vendor/):
+# bump the version here and run `make dashboard-vendor` (needs the npm registry).
+UPLOT_VERSION := 1.6.32
+.PHONY: dashboard-vendor
+dashboard-vendor: ## Re-vendor uPlot $(UPLOT_VERSION) into the dashboard from npm (npm pack; never at build or run time)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		(cd "$$tmp" && npm pack --silent uplot@$(UPLOT_VERSION) >/dev/null && tar xzf uplot-$(UPLOT_VERSION).tgz); \
+		dst=services/query/internal/web/assets/vendor; \
+		cp "$$tmp/package/dist/uPlot.iife.min.js" "$$tmp/package/dist/uPlot.min.css" "$$dst/"; \
+		cp "$$tmp/package/LICENSE" "$$dst/uPlot.LICENSE"; \
+		echo "vendored uPlot $(UPLOT_VERSION) into $$dst"
 
 .PHONY: up
 up: ## Install what is missing and start Kafka, PostgreSQL, ClickHouse and the services

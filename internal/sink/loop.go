@@ -35,17 +35,15 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/sink/sinkerr"
 	"github.com/footprint/footprint/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ErrRejected marks a WriteBatch error caused by the data of the batch (for
-// example a value the store cannot represent), not by the store being
-// unavailable: retrying the same batch cannot succeed. Stores wrap it
-// (fmt.Errorf("%w: %w", sink.ErrRejected, err)); the loop then splits the
-// batch until it knows the rejected events and sends them to the DLQ, so a
-// partition never stalls on them.
-var ErrRejected = errors.New("store rejected the data")
+// ErrRejected marks a WriteBatch error caused by the data of the batch; see
+// sinkerr.ErrRejected (the same value), which stores wrap without importing
+// this package.
+var ErrRejected = sinkerr.ErrRejected
 
 // Store is what a writer implements: one idempotent batch write (an event
 // already stored, by event_id, must not be stored twice) and a health check.
@@ -70,6 +68,7 @@ const dlqMessageTimeout = 30 * time.Second
 type Loop struct {
 	cfg      Config
 	store    Store
+	dec      *Decoder
 	log      *slog.Logger
 	m        *metrics
 	consumer *kafka.Consumer
@@ -120,6 +119,10 @@ func (b *batch) reset() {
 // (registered on reg).
 func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger) (*Loop, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dec, err := NewDecoder(cfg)
+	if err != nil {
 		return nil, err
 	}
 	m, err := newMetrics(reg, cfg.Writer)
@@ -202,7 +205,7 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 		consumer.Close()
 		return nil, fmt.Errorf("create kafka dlq producer: %w", err)
 	}
-	l := &Loop{cfg: cfg, store: store, log: logger, m: m, consumer: consumer, producer: producer}
+	l := &Loop{cfg: cfg, store: store, dec: dec, log: logger, m: m, consumer: consumer, producer: producer}
 	l.b.reset()
 	return l, nil
 }
@@ -307,7 +310,7 @@ func (l *Loop) add(msg *kafka.Message) {
 	if cur, ok := l.b.offsets[tp]; !ok || msg.TopicPartition.Offset > cur {
 		l.b.offsets[tp] = msg.TopicPartition.Offset
 	}
-	ev, err := Decode(msg.Value)
+	ev, err := l.dec.Decode(msg.Value)
 	if err != nil {
 		d := &dlqPending{msg: msg, reason: strings.ReplaceAll(err.Error(), "\n", "; ")}
 		l.produceDLQ(d)

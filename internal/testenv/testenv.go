@@ -130,3 +130,25 @@ func NewTopic(t testing.TB, brokers string, partitions int) string {
 	})
 	return name
 }
+
+// resourceTimeout bounds creating or dropping one isolated resource.
+const resourceTimeout = 30 * time.Second
+
+// Isolated creates a test's own resource (a database, for example) with
+// create, failing the test when that fails, and removes it with drop when
+// the test ends. Each call gets its own timeout.
+func Isolated(t testing.TB, what string, create, drop func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), resourceTimeout)
+	defer cancel()
+	if err := create(ctx); err != nil {
+		t.Fatalf("create %s: %v", what, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), resourceTimeout)
+		defer cancel()
+		if err := drop(ctx); err != nil {
+			t.Logf("drop %s: %v", what, err)
+		}
+	})
+}

@@ -6,18 +6,17 @@ import (
 	"log/slog"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
-	"github.com/footprint/footprint/services/ch-writer/internal/chstore"
+	"github.com/footprint/footprint/store/clickhouse"
+	"github.com/footprint/footprint/store/storetest"
 	"google.golang.org/protobuf/proto"
 )
 
 func TestMain(m *testing.M) {
-	sinktest.ChildMain(run) // the suite re-executes this binary as the writer
+	sinktest.ChildMain(writer().Run) // the suite re-executes this binary as the writer
 	os.Exit(m.Run())
 }
 
@@ -34,38 +33,20 @@ func (chTarget) StoreAddr(t *testing.T) string { return testenv.ClickHouseAddr(t
 
 type chStore struct {
 	env   []string
-	store *chstore.Store
+	store *clickhouse.Store
 }
 
 // NewStore creates a unique database (dropped at the end); the writer creates
 // its tables in it.
 func (chTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store {
-	addr := testenv.ClickHouseAddr(t)
-	db := testenv.UniqueName("fp")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addr}, Protocol: clickhouse.Native})
-	if err != nil {
-		t.Fatalf("connect clickhouse: %v", err)
-	}
-	if err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
-		_ = conn.Close()
-	})
-	cfg := chstore.DefaultConfig()
-	cfg.Addr, cfg.Database = addr, db
-	s, err := chstore.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := storetest.ClickHouseDB(t)
+	s, err := clickhouse.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return &chStore{store: s, env: []string{
-		"FOOTPRINT_CH_ADDR=" + writerAddr, "FOOTPRINT_CH_DATABASE=" + db, "FOOTPRINT_CH_USER=default", "FOOTPRINT_CH_PASSWORD=",
+		"FOOTPRINT_CH_ADDR=" + writerAddr, "FOOTPRINT_CH_DATABASE=" + cfg.Database, "FOOTPRINT_CH_USER=default", "FOOTPRINT_CH_PASSWORD=",
 	}}
 }
 

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/footprint/footprint/internal/sink"
-	"github.com/footprint/footprint/services/pg-writer/internal/pgstore"
+	"github.com/footprint/footprint/store/postgres"
 )
 
 func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	cfg, err := loadConfig(envMap(nil))
+	cfg, err := writer().LoadConfig(envMap(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigEnv(t *testing.T) {
-	cfg, err := loadConfig(envMap(map[string]string{
+	cfg, err := writer().LoadConfig(envMap(map[string]string{
 		"FOOTPRINT_KAFKA_TOPIC": "t1", "FOOTPRINT_WRITER_BATCH_MAX_EVENTS": "10", "FOOTPRINT_WRITER_BATCH_MAX_WAIT": "250ms",
 		"FOOTPRINT_PG_RETENTION_DAYS": "30", "FOOTPRINT_LOG_LEVEL": "debug",
 	}))
@@ -35,11 +35,11 @@ func TestLoadConfigEnv(t *testing.T) {
 		cfg.Sink.BatchMaxWait != 250*time.Millisecond || cfg.Store.RetentionDays != 30 {
 		t.Fatalf("env not applied: %+v", cfg)
 	}
-	_, err = loadConfig(envMap(map[string]string{
+	_, err = writer().LoadConfig(envMap(map[string]string{
 		"FOOTPRINT_WRITER_BATCH_MAX_EVENTS": "0", "FOOTPRINT_PG_SCHEMA": "", "FOOTPRINT_PG_RETENTION_DAYS": "-1",
 		"FOOTPRINT_WRITER_BATCH_MAX_WAIT": "soon",
 	}))
-	for _, want := range []error{sink.ErrBatchMaxEvents, pgstore.ErrRetention} {
+	for _, want := range []error{sink.ErrBatchMaxEvents, postgres.ErrRetention} {
 		if !errors.Is(err, want) {
 			t.Errorf("error %v does not contain %v", err, want)
 		}

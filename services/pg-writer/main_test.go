@@ -12,14 +12,14 @@ import (
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
-	"github.com/footprint/footprint/services/pg-writer/internal/pgstore"
-	"github.com/jackc/pgx/v5"
+	"github.com/footprint/footprint/store/postgres"
+	"github.com/footprint/footprint/store/storetest"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func TestMain(m *testing.M) {
-	sinktest.ChildMain(run) // the suite re-executes this binary as the writer
+	sinktest.ChildMain(writer().Run) // the suite re-executes this binary as the writer
 	os.Exit(m.Run())
 }
 
@@ -42,43 +42,23 @@ func (pgTarget) StoreAddr(t *testing.T) string {
 
 type pgStore struct {
 	url   string
-	store *pgstore.Store
+	store *postgres.Store
 }
 
 // NewStore creates a unique database (dropped at the end) owned by the
 // superuser; the writer creates its schema and tables in it.
 func (pgTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store {
-	adminURL := testenv.PostgresAdminURL(t)
-	db := testenv.UniqueName("fp")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, adminURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
-	})
-	direct, _ := url.Parse(adminURL)
-	direct.Path = "/" + db
-	cfg := pgstore.DefaultConfig()
-	cfg.URL = direct.String()
-	s, err := pgstore.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	direct, err := url.Parse(storetest.PostgresDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	cfg := postgres.DefaultConfig()
+	cfg.URL = direct.String()
+	s, err := postgres.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
 	writer := *direct
 	writer.Host = writerAddr
 	return &pgStore{url: writer.String(), store: s}

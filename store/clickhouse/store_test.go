@@ -1,16 +1,17 @@
-package chstore
+package clickhouse
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -19,23 +20,15 @@ import (
 func newStore(t *testing.T) *Store {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Addr = testenv.ClickHouseAddr(t)
-	cfg.Database = testenv.UniqueName("fp")
+	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
 	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c, err := clickhouse.Open(&clickhouse.Options{Addr: []string{cfg.Addr}, Protocol: clickhouse.Native})
-		if err == nil {
-			_ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database)
-			_ = c.Close()
-		}
+	testenv.Isolated(t, "database "+cfg.Database, s.Migrate, func(ctx context.Context) error {
 		_ = s.Close()
+		return DropDatabase(ctx, cfg)
 	})
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	return s
 }
 
@@ -127,4 +120,56 @@ func TestBatchThroughput(t *testing.T) {
 	}
 	d := time.Since(start)
 	t.Logf("ch: 50000 events in %s = %.0f rows/s", d, 50000/d.Seconds())
+}
+
+// The column table (columns.go) is the migrated events table: same names,
+// same types, same order. A field added to one and not the other fails here.
+func TestColumnsMatchMigrations(t *testing.T) {
+	s := newStore(t)
+	rows, err := s.conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = ? AND table = 'events'", s.cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	type col struct{ name, typ string }
+	var migrated []col
+	for rows.Next() {
+		var c col
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			t.Fatal(err)
+		}
+		migrated = append(migrated, c)
+	}
+	if len(migrated) != len(columns) {
+		t.Errorf("migrations create %d columns, the column table has %d", len(migrated), len(columns))
+	}
+	for i := range min(len(migrated), len(columns)) {
+		if got, want := migrated[i], (col{columns[i].name, columns[i].typ}); got != want {
+			t.Errorf("column %d: migrated %v, column table %v", i+1, got, want)
+		}
+	}
+}
+
+// Every field written is read back exactly (nanoseconds included).
+func TestWriteReadRoundTrip(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	ev := sinktest.NewEvent("site")
+	empty := sinktest.NewEvent("site")
+	empty.Properties = nil
+	if err := s.WriteBatch(ctx, []*eventv1.Event{ev, empty}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*eventv1.Event{ev, empty} {
+		got, err := s.ReadEvent(ctx, want.GetEventId())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("read back\n got: %v\nwant: %v", got, want)
+		}
+	}
+	if _, err := s.ReadEvent(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown event: %v, want ErrNotFound", err)
+	}
 }

@@ -1,7 +1,9 @@
-// Package pgstore stores events in PostgreSQL: embedded goose migrations,
-// daily range partitions created ahead, retention by dropping partitions, and
-// a COPY-into-staging then INSERT ... ON CONFLICT DO NOTHING batch write.
-package pgstore
+// Package postgres is Footprint's PostgreSQL event store: the embedded goose
+// migrations, the one column table (columns.go) from which the COPY row and
+// the read-back are derived, the batch write the pg-writer runs (events keyed
+// by event_id), daily range partitions created ahead with retention by
+// dropping them, and the read helpers tests and tools use.
+package postgres
 
 import (
 	"errors"
@@ -13,11 +15,11 @@ import (
 
 // Named configuration errors.
 var (
-	ErrURL             = errors.New("pgstore: url is invalid")
-	ErrSchema          = errors.New("pgstore: schema is required")
-	ErrRetention       = errors.New("pgstore: retention days must be >= 0")
-	ErrPartitionsAhead = errors.New("pgstore: partitions ahead must be between 1 and 366")
-	ErrMaintenance     = errors.New("pgstore: maintenance interval must be at least 1s")
+	ErrURL             = errors.New("postgres store: url is invalid")
+	ErrSchema          = errors.New("postgres store: schema is required")
+	ErrRetention       = errors.New("postgres store: retention days must be >= 0")
+	ErrPartitionsAhead = errors.New("postgres store: partitions ahead must be between 1 and 366")
+	ErrMaintenance     = errors.New("postgres store: maintenance interval must be at least 1s")
 )
 
 // Config configures the PostgreSQL store.
@@ -39,6 +41,9 @@ func DefaultConfig() Config {
 		MaintenanceInterval: time.Hour,
 	}
 }
+
+// Maintenance is how often the writer runs Maintain.
+func (c Config) Maintenance() time.Duration { return c.MaintenanceInterval }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {

@@ -1,9 +1,10 @@
-package pgstore
+package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,7 +89,11 @@ func (s *Store) applyRetention(ctx context.Context, cutoff time.Time) error {
 		return fmt.Errorf("list partitions: %w", err)
 	}
 	for _, n := range names {
-		day, err := time.Parse(partitionLayout, trimPrefix(n, "events_p"))
+		suffix, ok := strings.CutPrefix(n, "events_p")
+		if !ok {
+			continue
+		}
+		day, err := time.Parse(partitionLayout, suffix)
 		if err != nil || day.AddDate(0, 0, 1).After(cutoff) {
 			continue
 		}
@@ -104,11 +109,4 @@ func (s *Store) applyRetention(ctx context.Context, cutoff time.Time) error {
 		return fmt.Errorf("retention on default partition: %w", err)
 	}
 	return nil
-}
-
-func trimPrefix(s, p string) string {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package chstore
+package clickhouse
 
 import (
 	"context"
@@ -11,26 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
-	"github.com/footprint/footprint/internal/sink"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"github.com/footprint/footprint/internal/sink/sinkerr"
+	"github.com/footprint/footprint/store/eventrow"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// Columns in the order of the Append call; the INSERT names them because
-// ClickHouse 18.16 rejects a batch INSERT without a column list.
-var columns = []string{
-	"event_id", "site_id", "name", "occurred_at", "occurred_at_ns", "received_at", "received_at_ns",
-	"visitor_id", "user_id", "session_id", "url", "path", "title", "referrer", "http_method", "http_status", "duration_us",
-	"user_agent", "locale", "screen_width", "screen_height", "time_zone", "ip",
-	"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "properties_keys", "properties_values",
-	"browser", "browser_version", "os", "os_version", "device_class", "is_bot", "referrer_host",
-	"clock_clamped", "visitor_id_derived", "event_id_assigned",
-}
 
 // Store is the ClickHouse event store.
 type Store struct {
@@ -40,16 +29,16 @@ type Store struct {
 	insert string
 }
 
-func options(cfg Config, database string) *clickhouse.Options {
-	return &clickhouse.Options{
+func options(cfg Config, database string) *ch.Options {
+	return &ch.Options{
 		Addr:     []string{cfg.Addr},
-		Protocol: clickhouse.Native, // HTTP fails against 18.16 (client_protocol_version)
-		Auth:     clickhouse.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
+		Protocol: ch.Native, // HTTP fails against 18.16 (client_protocol_version)
+		Auth:     ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
 		// Fail fast while the server is unreachable so the loop's backoff
 		// decides the pace.
 		DialTimeout: 5 * time.Second,
 		ReadTimeout: 60 * time.Second,
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression: &ch.Compression{Method: ch.CompressionLZ4},
 	}
 }
 
@@ -60,36 +49,28 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	conn, err := clickhouse.Open(options(cfg, cfg.Database))
+	conn, err := ch.Open(options(cfg, cfg.Database))
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	s := &Store{cfg: cfg, conn: conn, log: logger,
-		insert: "INSERT INTO events (" + strings.Join(columns, ", ") + ")"}
+		insert: "INSERT INTO events (" + strings.Join(columnNames(), ", ") + ")"}
 	return s, nil
 }
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.conn.Close() }
 
-// Conn exposes the connection for tests and tools.
-func (s *Store) Conn() driver.Conn { return s.conn }
-
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 
 func (s *Store) ensureDatabase(ctx context.Context) error {
 	err := s.conn.Ping(ctx)
-	var ex *clickhouse.Exception
+	var ex *ch.Exception
 	if err == nil || !errors.As(err, &ex) || ex.Code != 81 { // 81: UNKNOWN_DATABASE
 		return err
 	}
-	c, err := clickhouse.Open(options(s.cfg, ""))
-	if err != nil {
-		return fmt.Errorf("open clickhouse: %w", err)
-	}
-	defer c.Close()
-	if err := c.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(s.cfg.Database)); err != nil {
+	if err := CreateDatabase(ctx, s.cfg); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}
 	return nil
@@ -181,20 +162,6 @@ func splitStatements(body string) []string {
 	return out
 }
 
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func deviceClassName(d eventv1.DeviceClass) string {
-	if _, ok := eventv1.DeviceClass_name[int32(d)]; !ok {
-		d = eventv1.DeviceClass_DEVICE_CLASS_UNSPECIFIED
-	}
-	return strings.ToLower(strings.TrimPrefix(d.String(), "DEVICE_CLASS_"))
-}
-
 // WriteBatch sends all events in one native INSERT block.
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	batch, err := s.conn.PrepareBatch(ctx, s.insert)
@@ -203,31 +170,10 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	}
 	defer func() { _ = batch.Abort() }()
 	for _, ev := range events {
-		p, c, u, e := ev.GetPage(), ev.GetClient(), ev.GetUtm(), ev.GetEnrichment()
-		keys := make([]string, 0, len(ev.GetProperties()))
-		for k := range ev.GetProperties() {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		vals := make([]string, len(keys))
-		for i, k := range keys {
-			vals[i] = ev.GetProperties()[k]
-		}
-		occ, rec := ev.GetOccurredAt(), ev.GetReceivedAt()
-		if err := batch.Append(
-			ev.GetEventId(), ev.GetSiteId(), ev.GetName(),
-			time.Unix(occ.GetSeconds(), 0).UTC(), uint32(occ.GetNanos()),
-			time.Unix(rec.GetSeconds(), 0).UTC(), uint32(rec.GetNanos()),
-			ev.GetVisitorId(), ev.GetUserId(), ev.GetSessionId(),
-			p.GetUrl(), p.GetPath(), p.GetTitle(), p.GetReferrer(), ev.GetHttpMethod(), ev.GetHttpStatus(), ev.GetDurationUs(),
-			c.GetUserAgent(), c.GetLocale(), c.GetScreenWidth(), c.GetScreenHeight(), c.GetTimeZone(), c.GetIp(),
-			u.GetSource(), u.GetMedium(), u.GetCampaign(), u.GetTerm(), u.GetContent(), keys, vals,
-			e.GetBrowser(), e.GetBrowserVersion(), e.GetOs(), e.GetOsVersion(), deviceClassName(e.GetDeviceClass()),
-			b2u(e.GetIsBot()), e.GetReferrerHost(), b2u(e.GetClockClamped()), b2u(e.GetVisitorIdDerived()), b2u(e.GetEventIdAssigned()),
-		); err != nil {
+		if err := batch.Append(toRow(ev)...); err != nil {
 			// A value the driver cannot convert: this event can never be
 			// stored, so the loop isolates it and dead-letters it.
-			return fmt.Errorf("%w: append event %s: %w", sink.ErrRejected, ev.GetEventId(), err)
+			return fmt.Errorf("%w: append event %s: %w", sinkerr.ErrRejected, ev.GetEventId(), err)
 		}
 	}
 	if err := batch.Send(); err != nil {
@@ -237,51 +183,29 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 }
 
 // ErrNotFound is returned by ReadEvent for an unknown event_id.
-var ErrNotFound = errors.New("chstore: event not found")
+var ErrNotFound = errors.New("clickhouse store: event not found")
 
 // ReadEvent reads one stored event back (deduplicated with FINAL) as a
 // protobuf Event, for tests and tools. Sub-messages are always present.
 func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, error) {
-	sel := make([]string, len(columns))
-	copy(sel, columns)
-	sel[0] = "toString(event_id)"
-	sel[34] = "toString(device_class)"
-	ev := &eventv1.Event{Page: &eventv1.Page{}, Client: &eventv1.ClientContext{}, Utm: &eventv1.Utm{}, Enrichment: &eventv1.Enrichment{}}
-	p, c, u, e := ev.Page, ev.Client, ev.Utm, ev.Enrichment
-	var (
-		occ, rec                          time.Time
-		occNs, recNs                      uint32
-		keys, vals                        []string
-		dc                                string
-		isBot, clamped, derived, assigned uint8
-	)
-	rows, err := s.conn.Query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM events FINAL WHERE event_id = toUUID(?) LIMIT 1", eventID)
+	rows, err := s.conn.Query(ctx, "SELECT "+strings.Join(selectList(), ", ")+" FROM events FINAL WHERE event_id = toUUID(?) LIMIT 1", eventID)
 	if err != nil {
 		return nil, fmt.Errorf("read event: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read event: %w", err)
 		}
 		return nil, ErrNotFound
 	}
-	if err := rows.Scan(&ev.EventId, &ev.SiteId, &ev.Name, &occ, &occNs, &rec, &recNs,
-		&ev.VisitorId, &ev.UserId, &ev.SessionId, &p.Url, &p.Path, &p.Title, &p.Referrer, &ev.HttpMethod, &ev.HttpStatus, &ev.DurationUs,
-		&c.UserAgent, &c.Locale, &c.ScreenWidth, &c.ScreenHeight, &c.TimeZone, &c.Ip,
-		&u.Source, &u.Medium, &u.Campaign, &u.Term, &u.Content, &keys, &vals,
-		&e.Browser, &e.BrowserVersion, &e.Os, &e.OsVersion, &dc, &isBot, &e.ReferrerHost, &clamped, &derived, &assigned); err != nil {
+	ev := eventrow.Empty()
+	dests, apply := scanTargets(ev)
+	if err := rows.Scan(dests...); err != nil {
 		return nil, fmt.Errorf("scan event: %w", err)
 	}
-	ev.OccurredAt = &timestamppb.Timestamp{Seconds: occ.Unix(), Nanos: int32(occNs)}
-	ev.ReceivedAt = &timestamppb.Timestamp{Seconds: rec.Unix(), Nanos: int32(recNs)}
-	e.DeviceClass = eventv1.DeviceClass(eventv1.DeviceClass_value["DEVICE_CLASS_"+strings.ToUpper(dc)])
-	e.IsBot, e.ClockClamped, e.VisitorIdDerived, e.EventIdAssigned = isBot == 1, clamped == 1, derived == 1, assigned == 1
-	if len(keys) > 0 {
-		ev.Properties = make(map[string]string, len(keys))
-		for i, k := range keys {
-			ev.Properties[k] = vals[i]
-		}
+	for _, f := range apply {
+		f()
 	}
 	return ev, nil
 }

@@ -1,4 +1,4 @@
-package pgstore
+package postgres
 
 import (
 	"context"
@@ -7,42 +7,30 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"testing"
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
-	"github.com/footprint/footprint/internal/sink"
+	"github.com/footprint/footprint/internal/sink/sinkerr"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // newDatabase creates a unique database and returns its superuser URL.
+// (Other packages use storetest.PostgresDB, which imports this one.)
 func newDatabase(t *testing.T) string {
 	t.Helper()
-	adminURL := testenv.PostgresAdminURL(t)
-	db := testenv.UniqueName("fp")
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+db); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, adminURL)
-		if err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(adminURL)
-	u.Path = "/" + db
-	return u.String()
+	adminURL, name := testenv.PostgresAdminURL(t), testenv.UniqueName("fp")
+	var url string
+	testenv.Isolated(t, "database "+name,
+		func(ctx context.Context) (err error) { url, err = CreateDatabase(ctx, adminURL, name); return err },
+		func(ctx context.Context) error { return DropDatabase(ctx, adminURL, name) })
+	return url
 }
 
 func open(t *testing.T, cfg Config) *Store {
@@ -51,7 +39,7 @@ func open(t *testing.T, cfg Config) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { _ = s.Close() })
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -229,7 +217,7 @@ func TestBatchThroughput(t *testing.T) {
 }
 
 // NUL characters (valid in protobuf, impossible in PostgreSQL text) are
-// removed; a value PostgreSQL cannot index is reported as sink.ErrRejected,
+// removed; a value PostgreSQL cannot index is reported as sinkerr.ErrRejected,
 // so the loop dead-letters that one event instead of stalling.
 func TestDataLimits(t *testing.T) {
 	cfg := DefaultConfig()
@@ -255,8 +243,8 @@ func TestDataLimits(t *testing.T) {
 	huge := sinktest.NewEvent("site")
 	huge.Page.Path = "/" + randomHex(8<<10) // 16 KiB that compress to no less than 8 KiB
 	err = s.WriteBatch(ctx, []*eventv1.Event{huge})
-	if !errors.Is(err, sink.ErrRejected) {
-		t.Fatalf("oversized index value: %v, want sink.ErrRejected", err)
+	if !errors.Is(err, sinkerr.ErrRejected) {
+		t.Fatalf("oversized index value: %v, want sinkerr.ErrRejected", err)
 	}
 }
 
@@ -264,4 +252,61 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// The column table (columns.go) is the migrated events table: same names,
+// same types, same order. A field added to one and not the other fails here.
+func TestColumnsMatchMigrations(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	rows, err := s.pool.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+		WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, s.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type col struct{ name, typ string }
+	migrated, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (col, error) {
+		var c col
+		return c, r.Scan(&c.name, &c.typ)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migrated) != len(columns) {
+		t.Errorf("migrations create %d columns, the column table has %d", len(migrated), len(columns))
+	}
+	for i := range min(len(migrated), len(columns)) {
+		if got, want := migrated[i], (col{columns[i].name, columns[i].typ}); got != want {
+			t.Errorf("column %d: migrated %v, column table %v", i+1, got, want)
+		}
+	}
+}
+
+// Every field written is read back as it was (PostgreSQL keeps microseconds).
+func TestWriteReadRoundTrip(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	ev := sinktest.NewEvent("site")
+	ev.DurationUs = math.MaxUint64 // clamped to bigint's range
+	if err := s.WriteBatch(ctx, []*eventv1.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadEvent(ctx, ev.GetEventId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(ev).(*eventv1.Event)
+	want.DurationUs = math.MaxInt64
+	want.OccurredAt = timestamppb.New(ev.GetOccurredAt().AsTime().Truncate(time.Microsecond))
+	want.ReceivedAt = timestamppb.New(ev.GetReceivedAt().AsTime().Truncate(time.Microsecond))
+	if !proto.Equal(got, want) {
+		t.Fatalf("read back\n got: %v\nwant: %v", got, want)
+	}
+	if _, err := s.ReadEvent(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown event: %v, want ErrNotFound", err)
+	}
 }

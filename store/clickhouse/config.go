@@ -1,7 +1,10 @@
-// Package chstore stores events in ClickHouse: an embedded migrator with a
-// version table, a ReplacingMergeTree partitioned by month, native batch
-// inserts naming their columns, and retention by dropping partitions.
-package chstore
+// Package clickhouse is Footprint's ClickHouse event store: an embedded
+// migrator with a version table, the one column table (columns.go) from
+// which the INSERT row and the read-back are derived, the batch write the
+// ch-writer runs (one event per event_id), retention by dropping monthly
+// partitions, and the read helpers tests and tools use. Everything runs on
+// ClickHouse 18.16 and on current releases.
+package clickhouse
 
 import (
 	"errors"
@@ -11,10 +14,10 @@ import (
 
 // Named configuration errors.
 var (
-	ErrAddr        = errors.New("chstore: addr must be host:port")
-	ErrDatabase    = errors.New("chstore: database is required")
-	ErrRetention   = errors.New("chstore: retention months must be >= 0")
-	ErrMaintenance = errors.New("chstore: maintenance interval must be at least 1s")
+	ErrAddr        = errors.New("clickhouse store: addr must be host:port")
+	ErrDatabase    = errors.New("clickhouse store: database is required")
+	ErrRetention   = errors.New("clickhouse store: retention months must be >= 0")
+	ErrMaintenance = errors.New("clickhouse store: maintenance interval must be at least 1s")
 )
 
 // Config configures the ClickHouse store.
@@ -37,6 +40,9 @@ func DefaultConfig() Config {
 		MaintenanceInterval: time.Hour,
 	}
 }
+
+// Maintenance is how often the writer runs Maintain.
+func (c Config) Maintenance() time.Duration { return c.MaintenanceInterval }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {

@@ -1,0 +1,62 @@
+// Package eventrow holds what both stores do alike when they turn an Event
+// into a row and back: the stored name of a device class, the shape of an
+// event read back, and which copy of an event_id a batch keeps.
+package eventrow
+
+import (
+	"strings"
+
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+)
+
+const deviceClassPrefix = "DEVICE_CLASS_"
+
+// DeviceClassName is the lower-case short name both stores keep ("desktop",
+// "mobile", ...). A value this build does not know is stored as
+// "unspecified": ClickHouse's Enum8 could not hold it, and both stores must
+// keep the same.
+func DeviceClassName(d eventv1.DeviceClass) string {
+	if _, ok := eventv1.DeviceClass_name[int32(d)]; !ok {
+		d = eventv1.DeviceClass_DEVICE_CLASS_UNSPECIFIED
+	}
+	return strings.ToLower(strings.TrimPrefix(d.String(), deviceClassPrefix))
+}
+
+// DeviceClassFromName is the inverse of DeviceClassName (unknown names give
+// DEVICE_CLASS_UNSPECIFIED).
+func DeviceClassFromName(s string) eventv1.DeviceClass {
+	return eventv1.DeviceClass(eventv1.DeviceClass_value[deviceClassPrefix+strings.ToUpper(s)])
+}
+
+// Empty returns the event a read-back fills: every sub-message present,
+// since a store cannot tell an empty sub-message from a missing one.
+func Empty() *eventv1.Event {
+	return &eventv1.Event{Page: &eventv1.Page{}, Client: &eventv1.ClientContext{}, Utm: &eventv1.Utm{}, Enrichment: &eventv1.Enrichment{}}
+}
+
+// KeepFirst returns events without the later copies of an event_id, in
+// order. event_id is an event's identity in both stores, and the first copy
+// in Kafka partition order (which every writer sees alike) is the one both
+// keep; within a batch that is the first occurrence. It returns events
+// itself when there is no repeat (the common case allocates only the set).
+func KeepFirst(events []*eventv1.Event) []*eventv1.Event {
+	seen := make(map[string]struct{}, len(events))
+	var out []*eventv1.Event
+	for i, ev := range events {
+		id := ev.GetEventId()
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			if out != nil {
+				out = append(out, ev)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]*eventv1.Event, 0, len(events)), events[:i]...)
+		}
+	}
+	if out == nil {
+		return events
+	}
+	return out
+}
