@@ -31,7 +31,7 @@ type Config struct {
 	Topic           string        `help:"topic the events are read from"`
 	DLQTopic        string        `help:"dead-letter topic for messages that cannot be stored (default <topic>.dlq)"`
 	Group           string        `help:"Kafka consumer group of this writer"`
-	Writer          string        `help:"writer name used in metric names and the DLQ writer header (pg_writer, ch_writer)"`
+	Writer          string        `help:"writer name: the writer label of the metrics and the DLQ writer header (pg_writer, ch_writer)"`
 	BatchMaxEvents  int           `help:"a batch is written when it holds this many events"`
 	BatchMaxBytes   int           `help:"a batch is written when its message values reach this many bytes"`
 	BatchMaxWait    time.Duration `help:"a batch is written at the latest this long after its first message"`

@@ -4,7 +4,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the loop's Prometheus series, named footprint_<writer>_*.
+// metrics are the loop's Prometheus series: footprint_writer_* with a
+// constant writer label (pg_writer, ch_writer), so one dashboard query covers
+// both writers.
 type metrics struct {
 	consumed   prometheus.Counter
 	written    prometheus.Counter
@@ -18,39 +20,42 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, writer string) (*metrics, error) {
-	p := "footprint_" + writer + "_"
+	const p = "footprint_writer_"
+	w := prometheus.Labels{"writer": writer}
 	m := &metrics{
 		consumed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: p + "consumed_total", Help: "Kafka messages consumed (including duplicates and poison messages).",
+			Name: p + "consumed_total", ConstLabels: w, Help: "Kafka messages consumed (including duplicates and poison messages).",
 		}),
 		written: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: p + "written_total", Help: "Events handed to the store in successful batch writes (after in-batch dedup).",
+			Name: p + "written_total", ConstLabels: w, Help: "Events handed to the store in successful batch writes (after in-batch dedup).",
 		}),
 		dlq: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: p + "dlq_total", Help: "Messages delivered to the dead-letter topic.",
+			Name: p + "dlq_total", ConstLabels: w, Help: "Messages delivered to the dead-letter topic.",
 		}),
 		writeErrs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: p + "write_errors_total", Help: "Failed store write attempts (each is retried).",
+			Name: p + "write_errors_total", ConstLabels: w, Help: "Failed store write attempts (each is retried).",
 		}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: p + "batch_size", Help: "Events per store write.",
+			Name: p + "batch_size", ConstLabels: w, Help: "Events per store write.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10), // 1 .. 262144
 		}),
 		writeSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: p + "write_seconds", Help: "Duration of successful store batch writes.",
+			Name: p + "write_seconds", ConstLabels: w, Help: "Duration of successful store batch writes.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}),
 		commitSecs: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: p + "commit_seconds", Help: "Duration of Kafka offset commits.",
+			Name: p + "commit_seconds", ConstLabels: w, Help: "Duration of Kafka offset commits.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: p + "partition_lag", Help: "Messages between the committed offset and the high watermark, per assigned partition.",
+			Name: p + "partition_lag", ConstLabels: w, Help: "Messages between the committed offset and the high watermark, per assigned partition.",
 		}, []string{"topic", "partition"}),
 		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: p + "store_up", Help: "1 when the last store write succeeded, 0 while the store is failing.",
+			Name: p + "store_up", ConstLabels: w, Help: "1 when the last store write succeeded, 0 while the store is failing.",
 		}),
 	}
+	// Register, never MustRegister: a clash (two loops of one writer on one
+	// registry) is an error for the caller, not a panic.
 	for _, c := range []prometheus.Collector{m.consumed, m.written, m.dlq, m.writeErrs, m.batchSize, m.writeSecs, m.commitSecs, m.lag, m.storeUp} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

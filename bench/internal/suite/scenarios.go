@@ -229,7 +229,7 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 		r.stop(w, "2 pg-writer drain")
 		return err
 	}
-	ended, err := r.waitWritten(ctx, w, "footprint_pg_writer_written_total", &pgStore{pool: pool, table: table}, n, r.drainTimeout())
+	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", &pgStore{pool: pool, table: table}, n, r.drainTimeout())
 	<-prof
 	r.stop(w, "2 pg-writer drain")
 	if err != nil {
@@ -308,7 +308,7 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	pm := mark()
 	began := time.Now()
 	prof := r.profile(ctx, w, "ch-writer.prof", r.cfg.ProfileSeconds)
-	ended, err := r.waitWritten(ctx, w, "footprint_ch_writer_written_total", &chStore{conn: conn, db: db, site: benchSite}, n, r.drainTimeout())
+	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", &chStore{conn: conn, db: db, site: benchSite}, n, r.drainTimeout())
 	<-prof
 	r.stop(w, "3 ch-writer drain")
 	if err != nil {
@@ -418,11 +418,11 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	if err != nil {
 		return fmt.Errorf("max-rate load: %w", err)
 	}
-	tPG, err := r.waitWritten(ctx, pw, "footprint_pg_writer_written_total", pg, res.Acked, r.drainTimeout())
+	tPG, err := r.waitWritten(ctx, pw, "footprint_writer_written_total", pg, res.Acked, r.drainTimeout())
 	if err != nil {
 		return err
 	}
-	tCH, err := r.waitWritten(ctx, cw, "footprint_ch_writer_written_total", ch, res.Acked, r.drainTimeout())
+	tCH, err := r.waitWritten(ctx, cw, "footprint_writer_written_total", ch, res.Acked, r.drainTimeout())
 	if err != nil {
 		return err
 	}

@@ -498,7 +498,7 @@ func testPoison(t *testing.T, target Target) {
 	waitStored(t, store, 2, 90*time.Second, w)
 	checkFields(t, store, []*eventv1.Event{before, after})
 	eventually(t, 30*time.Second, "dlq_total == 2", func() bool {
-		v, _ := w.metric("footprint_" + target.Name() + "_dlq_total")
+		v, _ := w.metric("footprint_writer_dlq_total{writer=\"" + target.Name() + "\"}")
 		return v == 2
 	}, w)
 
@@ -559,7 +559,7 @@ func testTwoReplicas(t *testing.T, target Target) {
 	}
 	waitStored(t, store, int64(len(evs)), 90*time.Second, a, b)
 	for _, w := range []*Writer{a, b} {
-		v, _ := w.metric("footprint_" + target.Name() + "_written_total")
+		v, _ := w.metric("footprint_writer_written_total{writer=\"" + target.Name() + "\"}")
 		if v == 0 {
 			t.Errorf("%s wrote nothing: partitions were not split", w.name)
 		}
@@ -683,7 +683,7 @@ func testThroughput(t *testing.T, target Target, n int) {
 	w := startWriter(t, target.Name(), vars)
 	waitStored(t, store, int64(n), 10*time.Minute, w)
 	d := time.Since(start)
-	sum, _ := w.metric("footprint_" + target.Name() + "_write_seconds_sum")
+	sum, _ := w.metric("footprint_writer_write_seconds_sum{writer=\"" + target.Name() + "\"}")
 	t.Logf("%s drained %d events in %s (%.0f events/s including start-up); store writes took %.2fs in total (%.0f rows/s)",
 		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum)
 	if err := w.Stop(60 * time.Second); err != nil {
