@@ -11,6 +11,10 @@
 //	-site        FOOTPRINT_SITE_ID               site id of the events (demo)
 //	-trusted     FOOTPRINT_TRUSTED_PROXIES       comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed ("")
 //	-flush       FOOTPRINT_FLUSH_INTERVAL        SDK flush interval (1s)
+//	-tracker     FOOTPRINT_TRACKER_URL           footprint.js URL of the browser pages (http://127.0.0.1:8081/js/footprint.js)
+//
+// The pages under /app/ are a small single-page app that the browser tracker
+// (footprint.js, served by the collector) records instead of the middleware.
 //
 // SIGTERM or SIGINT stops the server (in-flight requests finish) and closes
 // the SDK client, which sends every queued event; the exit status is 1 when
@@ -41,7 +45,7 @@ import (
 const visitorCookie = "fp_vid"
 
 type options struct {
-	addr, collector, apiKey, site, trusted string
+	addr, collector, apiKey, site, trusted, tracker string
 	flush                                  time.Duration
 }
 
@@ -71,6 +75,7 @@ func parseOptions() (options, error) {
 	flag.StringVar(&o.site, "site", envOr("FOOTPRINT_SITE_ID", "demo"), "site id")
 	flag.StringVar(&o.trusted, "trusted", envOr("FOOTPRINT_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated IPs or CIDRs)")
 	flag.DurationVar(&o.flush, "flush", flushDefault, "SDK flush interval")
+	flag.StringVar(&o.tracker, "tracker", envOr("FOOTPRINT_TRACKER_URL", "http://127.0.0.1:8081/js/footprint.js"), "footprint.js URL of the browser pages")
 	flag.Parse()
 	return o, nil
 }
@@ -99,6 +104,9 @@ func run() error {
 	cfg := footprint.DefaultHTTPConfig()
 	cfg.SiteID = o.site
 	cfg.SkipPaths = append(cfg.SkipPaths, "/_footprint/stats")
+	// The single-page app is recorded by the browser tracker; the middleware
+	// would count its first load twice.
+	cfg.SkipPrefixes = append(cfg.SkipPrefixes, "/app/", "/site/", "/files/")
 	if o.trusted != "" {
 		cfg.TrustedProxies = strings.Split(o.trusted, ",")
 	}
@@ -118,7 +126,7 @@ func run() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           mw.Handler(routes(client)),
+		Handler:           mw.Handler(routes(client, o)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -180,8 +188,9 @@ var posts = map[string]string{
 	"release-1-0":         "Footprint 1.0",
 }
 
-func routes(client *footprint.Client) http.Handler {
+func routes(client *footprint.Client, o options) http.Handler {
 	mux := http.NewServeMux()
+	browserRoutes(mux, o.site, o.tracker)
 	render := func(w http.ResponseWriter, status int, d pageData) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
