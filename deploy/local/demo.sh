@@ -35,6 +35,27 @@ poll "the web app did not answer" 30 curl -fsS "http://$WEBAPP_ADDR/healthz"
 log "sending $REQUESTS requests from simulated visitors"
 "$STACK/bin/demotraffic" -target "http://$WEBAPP_ADDR" -requests "$REQUESTS"
 
+# Browser visitors: the web app's single-page app (/app/), tracked by footprint.js from the
+# collector's browser endpoint (127.0.0.1:8081), browsed by headless Chromium (stack.sh
+# installs it). ?tour makes the page click through itself; the user agent is a normal
+# browser's, since the collector drops "HeadlessChrome" as automation.
+command -v chromium >/dev/null || die "chromium is missing: run make infra"
+browse() { # user-agent window-size language
+	local profile
+	profile=$(mktemp -d)
+	chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --disable-quic --user-data-dir="$profile" \
+		--user-agent="$1" --window-size="$2" --lang="$3" --virtual-time-budget=10000 \
+		--dump-dom "http://$WEBAPP_ADDR/app/?tour" >/dev/null 2>>"$LOGS/chromium.log" ||
+		die "headless chromium failed (see $LOGS/chromium.log)"
+	rm -rf "$profile"
+}
+log "browsing the single-page app with headless Chromium"
+browse "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36" 1920,1080 en-US
+browse "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36" 1366,768 de-DE
+browse "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36" 412,915 fr-FR
+browse "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1" 820,1180 ja-JP
+
 # SIGTERM makes the app close its SDK client, which flushes every queued event.
 kill -TERM "$webapp"
 wait "$webapp" || die "the web app did not shut down cleanly (see $LOGS/webapp.log)"
@@ -59,3 +80,8 @@ PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -
 	"SELECT path, count(*) AS page_views FROM footprint.events WHERE name = 'page_view' GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
 clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
 	"SELECT path, count() AS page_views FROM footprint.events FINAL WHERE name = 'page_view' GROUP BY path ORDER BY page_views DESC LIMIT 5"
+echo "== Browser events (footprint.js, /app/ pages) in each store"
+PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -P pager=off -c \
+	"SELECT name, device_class, count(*) AS events FROM footprint.events WHERE path LIKE '/app/%' GROUP BY 1, 2 ORDER BY 1, 2"
+clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
+	"SELECT name, device_class, count() AS events FROM footprint.events FINAL WHERE path LIKE '/app/%' GROUP BY name, device_class ORDER BY name, device_class"
