@@ -33,6 +33,15 @@ window.addEventListener('popstate', function () { document.getElementById('headi
 document.getElementById('signup').addEventListener('click', function () {
   footprint('signup', { props: { plan: 'pro' } });
 });
+// ?tour: the page browses itself (what make run drives through headless Chromium).
+if (/[?&]tour/.test(location.search)) {
+  [function () { document.querySelector('a[href="/app/products"]').click() },
+   function () { document.querySelector('a[href="/app/cart"]').click() },
+   function () { document.getElementById('details').click() },
+   function () { document.getElementById('signup').click() },
+   function () { history.replaceState({}, '', '/app/checkout') }
+  ].forEach(function (step, i) { setTimeout(step, 300 * (i + 1)) });
+}
 </script></body></html>
 `))
 
