@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/sink/sinkerr"
@@ -162,8 +163,68 @@ func splitStatements(body string) []string {
 	return out
 }
 
-// WriteBatch sends all events in one native INSERT block.
+// WriteBatch stores the events whose event_id is not stored yet; of several
+// copies of one event_id in the batch it keeps the first (eventrow.KeepFirst).
+// It looks the batch's ids up in event_keys, appends the new events in one
+// native INSERT block, then their keys. A failure between the two appends
+// leaves events without keys: the retried batch appends the same rows again,
+// identical copies that ReplacingMergeTree collapses.
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
+	events = eventrow.KeepFirst(events)
+	stored, err := s.storedIDs(ctx, events)
+	if err != nil {
+		return err
+	}
+	fresh := make([]*eventv1.Event, 0, len(events))
+	for _, ev := range events {
+		if _, ok := stored[strings.ToLower(ev.GetEventId())]; !ok {
+			fresh = append(fresh, ev)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	if err := s.appendEvents(ctx, fresh); err != nil {
+		return err
+	}
+	return s.appendKeys(ctx, fresh)
+}
+
+// storedIDs returns which of the events' ids event_keys holds. The ids go
+// to the server as an external table: a 50,000-id IN list would exceed
+// max_query_size.
+func (s *Store) storedIDs(ctx context.Context, events []*eventv1.Event) (map[string]struct{}, error) {
+	ids, err := ext.NewTable("batch_ids", ext.Column("event_id", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("batch ids table: %w", err)
+	}
+	for _, ev := range events {
+		if err := ids.Append(ev.GetEventId()); err != nil {
+			return nil, fmt.Errorf("batch ids table: %w", err)
+		}
+	}
+	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ids)),
+		"SELECT DISTINCT toString(event_id) FROM event_keys WHERE event_id IN (SELECT toUUID(event_id) FROM batch_ids)")
+	if err != nil {
+		return nil, fmt.Errorf("look up stored event ids: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	stored := make(map[string]struct{})
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan stored event id: %w", err)
+		}
+		stored[id] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up stored event ids: %w", err)
+	}
+	return stored, nil
+}
+
+// appendEvents sends the events in one native INSERT block.
+func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error {
 	batch, err := s.conn.PrepareBatch(ctx, s.insert)
 	if err != nil {
 		return fmt.Errorf("prepare batch: %w", err)
@@ -178,6 +239,24 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send batch: %w", err)
+	}
+	return nil
+}
+
+// appendKeys records the events' ids as stored.
+func (s *Store) appendKeys(ctx context.Context, events []*eventv1.Event) error {
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO event_keys (event_id, occurred_at)")
+	if err != nil {
+		return fmt.Errorf("prepare keys: %w", err)
+	}
+	defer func() { _ = batch.Abort() }()
+	for _, ev := range events {
+		if err := batch.Append(ev.GetEventId(), time.Unix(ev.GetOccurredAt().GetSeconds(), 0).UTC()); err != nil {
+			return fmt.Errorf("%w: append key %s: %w", sinkerr.ErrRejected, ev.GetEventId(), err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send keys: %w", err)
 	}
 	return nil
 }
@@ -214,17 +293,28 @@ func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, 
 // before merges) and the distinct event ids (uniqExact, also correct before
 // merges). Both must be equal.
 func (s *Store) Counts(ctx context.Context) (rows, distinct int64, err error) {
+	// 18.16 needs a WHERE clause next to FINAL in some queries; 1 is true.
+	return s.counts(ctx, "1")
+}
+
+// SiteCounts is Counts for one site's events.
+func (s *Store) SiteCounts(ctx context.Context, siteID string) (rows, distinct int64, err error) {
+	return s.counts(ctx, "site_id = ?", siteID)
+}
+
+func (s *Store) counts(ctx context.Context, where string, args ...any) (rows, distinct int64, err error) {
 	var r, d uint64
-	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events FINAL").Scan(&r); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events FINAL WHERE "+where, args...).Scan(&r); err != nil {
 		return 0, 0, fmt.Errorf("count events: %w", err)
 	}
-	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events").Scan(&d); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events WHERE "+where, args...).Scan(&d); err != nil {
 		return 0, 0, fmt.Errorf("count distinct events: %w", err)
 	}
 	return int64(r), int64(d), nil
 }
 
-// Maintain drops monthly partitions older than RetentionMonths (0 keeps all).
+// Maintain drops monthly partitions older than RetentionMonths (0 keeps
+// all), of the events and of their keys alike.
 func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 	if s.cfg.RetentionMonths == 0 {
 		return nil
@@ -232,28 +322,38 @@ func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 	y, m, _ := now.UTC().Date()
 	cutoff := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -s.cfg.RetentionMonths, 0)
 	cut := uint32(cutoff.Year()*100 + int(cutoff.Month()))
-	rows, err := s.conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = 'events' AND active", s.cfg.Database)
+	for _, table := range []string{"events", "event_keys"} {
+		if err := s.dropPartitionsBefore(ctx, table, cut); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropPartitionsBefore drops the table's monthly partitions (YYYYMM) below cut.
+func (s *Store) dropPartitionsBefore(ctx context.Context, table string, cut uint32) error {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active", s.cfg.Database, table)
 	if err != nil {
-		return fmt.Errorf("list partitions: %w", err)
+		return fmt.Errorf("list partitions of %s: %w", table, err)
 	}
 	var old []string
 	for rows.Next() {
 		var part string
 		if err := rows.Scan(&part); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return fmt.Errorf("scan partition: %w", err)
 		}
 		if v, err := strconv.ParseUint(part, 10, 32); err == nil && uint32(v) < cut {
 			old = append(old, part)
 		}
 	}
-	rows.Close()
+	_ = rows.Close()
 	for _, part := range old {
 		// Dropping a partition is a metadata operation: instant, no rewrite.
-		if err := s.conn.Exec(ctx, "ALTER TABLE events DROP PARTITION "+part); err != nil {
-			return fmt.Errorf("drop partition %s: %w", part, err)
+		if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION "+part); err != nil {
+			return fmt.Errorf("drop partition %s of %s: %w", part, table, err)
 		}
-		s.log.Info("dropped partition past retention", "partition", part)
+		s.log.Info("dropped partition past retention", "table", table, "partition", part)
 	}
 	return nil
 }

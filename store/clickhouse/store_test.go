@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"errors"
+	"strings"
 	"io"
 	"log/slog"
 	"testing"
@@ -37,9 +38,10 @@ func at(ev *eventv1.Event, ts time.Time) *eventv1.Event {
 	return ev
 }
 
-// Duplicates written in separate inserts stay physically present until a
-// merge, yet both dashboard query forms (count() FINAL, uniqExact(event_id))
-// see each event once.
+// The one duplicate the write path can leave (a crash between appending
+// the events and their keys, then the redelivery) stays physically present
+// until a merge, yet both dashboard query forms (count() FINAL,
+// uniqExact(event_id)) see each event once; a later redelivery adds nothing.
 func TestDedupBeforeMerges(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -57,6 +59,11 @@ func TestDedupBeforeMerges(t *testing.T) {
 	var evs []*eventv1.Event
 	for range 500 {
 		evs = append(evs, sinktest.NewEvent("site"))
+	}
+	// A writer that crashed after appending the events and before their
+	// keys, then the redelivered batch, then a later redelivery.
+	if err := s.appendEvents(ctx, evs); err != nil {
+		t.Fatalf("append: %v", err)
 	}
 	for range 2 {
 		if err := s.WriteBatch(ctx, evs); err != nil {
@@ -171,5 +178,45 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 	if _, err := s.ReadEvent(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown event: %v, want ErrNotFound", err)
+	}
+}
+
+// event_id alone is the identity: a retry clamped to another day (another
+// sorting key, which ReplacingMergeTree would not collapse), or a copy with
+// other fields, is not stored again, in a later batch or the same one; the
+// first copy is the one kept, as in PostgreSQL.
+func TestFirstCopyWins(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	first, inBatch := at(sinktest.NewEvent("site"), now), at(sinktest.NewEvent("site"), now.AddDate(0, 0, -20))
+	retry := func(ev *eventv1.Event, days int) *eventv1.Event {
+		c := proto.Clone(ev).(*eventv1.Event)
+		c.Name, c.Page.Path = "retried", "/other"
+		return at(c, ev.GetOccurredAt().AsTime().AddDate(0, 0, days))
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{first}); err != nil {
+		t.Fatal(err)
+	}
+	upper := retry(first, 1)
+	upper.EventId = strings.ToUpper(upper.EventId)
+	if err := s.WriteBatch(ctx, []*eventv1.Event{retry(first, -3), inBatch, retry(inBatch, 2), upper}); err != nil {
+		t.Fatal(err)
+	}
+	var raw uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if rows, distinct, err := s.Counts(ctx); err != nil || rows != 2 || distinct != 2 || raw != 2 {
+		t.Fatalf("counts %d/%d (%v), raw %d, want 2", rows, distinct, err, raw)
+	}
+	for _, want := range []*eventv1.Event{first, inBatch} {
+		got, err := s.ReadEvent(ctx, want.GetEventId())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("kept\n%v\nwant the first copy\n%v", got, want)
+		}
 	}
 }

@@ -43,7 +43,8 @@ func KeepFirst(events []*eventv1.Event) []*eventv1.Event {
 	seen := make(map[string]struct{}, len(events))
 	var out []*eventv1.Event
 	for i, ev := range events {
-		id := ev.GetEventId()
+		// Both stores parse the id, so its case is not part of it.
+		id := strings.ToLower(ev.GetEventId())
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}
 			if out != nil {

@@ -110,6 +110,29 @@ var columns = []column{
 	boolean("event_id_assigned", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetEventIdAssigned() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.EventIdAssigned = v }),
 }
 
+// keyColumns are the event_keys columns, each also a column of events.
+var keyColumns = []string{"event_id", "occurred_at"}
+
+// keyPicker returns a function that takes the event_keys row out of an
+// events row.
+func keyPicker() func(row []any) []any {
+	idx := make([]int, len(keyColumns))
+	for i, name := range keyColumns {
+		for j, c := range columns {
+			if c.name == name {
+				idx[i] = j
+			}
+		}
+	}
+	return func(row []any) []any {
+		key := make([]any, len(idx))
+		for i, j := range idx {
+			key[i] = row[j]
+		}
+		return key
+	}
+}
+
 // columnNames is the column list COPY and SELECT name, in table order.
 func columnNames() []string {
 	names := make([]string, len(columns))

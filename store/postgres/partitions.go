@@ -108,5 +108,10 @@ func (s *Store) applyRetention(ctx context.Context, cutoff time.Time) error {
 	if _, err := s.pool.Exec(ctx, "DELETE FROM "+pgx.Identifier{s.cfg.Schema, "events_default"}.Sanitize()+" WHERE occurred_at < $1", cutoff); err != nil {
 		return fmt.Errorf("retention on default partition: %w", err)
 	}
+	// The keys of the dropped events go too: a redelivery that old would be
+	// stored again and dropped again by the next run.
+	if _, err := s.pool.Exec(ctx, "DELETE FROM "+s.keys+" WHERE occurred_at < $1", cutoff); err != nil {
+		return fmt.Errorf("retention on event keys: %w", err)
+	}
 	return nil
 }

@@ -30,7 +30,9 @@ type Store struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	events string // quoted schema.events
-	insert string
+	keys   string // quoted schema.event_keys
+	// insertNew moves the staged rows whose event_id is new into events.
+	insertNew string
 }
 
 // Open connects (lazily: the pool dials on first use) with search_path set to
@@ -51,13 +53,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("pg pool: %w", err)
 	}
-	s := &Store{cfg: cfg, pool: pool, log: logger, events: pgx.Identifier{cfg.Schema, "events"}.Sanitize()}
+	s := &Store{cfg: cfg, pool: pool, log: logger,
+		events: pgx.Identifier{cfg.Schema, "events"}.Sanitize(), keys: pgx.Identifier{cfg.Schema, "event_keys"}.Sanitize()}
 	cols := strings.Join(columnNames(), ", ")
-	// ON CONFLICT DO NOTHING skips copies already stored by an earlier
-	// (uncommitted, redelivered) batch and a second copy within the same
-	// batch alike (DO NOTHING, unlike DO UPDATE, accepts both).
-	s.insert = "INSERT INTO " + s.events + " (" + cols + ") SELECT " + cols +
-		" FROM events_stage ON CONFLICT (event_id, occurred_at) DO NOTHING"
+	// The key insert skips ids stored already (by an earlier batch, a
+	// redelivery, or a concurrent replica: the primary key serialises
+	// them); only the staged rows of ids it inserted reach events.
+	s.insertNew = "WITH new AS (INSERT INTO " + s.keys + " (event_id, occurred_at) SELECT event_id, occurred_at FROM events_stage" +
+		" ON CONFLICT (event_id) DO NOTHING RETURNING event_id)" +
+		" INSERT INTO " + s.events + " (" + cols + ") SELECT " + cols + " FROM events_stage WHERE event_id IN (SELECT event_id FROM new)"
 	return s, nil
 }
 
@@ -106,23 +110,30 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// WriteBatch stores the events, skipping those already stored.
+// WriteBatch stores the events whose event_id is not stored yet; of several
+// copies of one event_id in the batch it keeps the first (eventrow.KeepFirst).
 //
 // The first delivery of a batch, by far the common case, holds no stored
-// event, so one COPY straight into the table does it. Only when that COPY
-// meets an event_id already stored (redelivery after a crash or rebalance, a
-// client's retry) is the batch rolled back and written through the staging
-// table with ON CONFLICT DO NOTHING, which costs about twice as much.
+// event_id, so one transaction COPYs the keys and then the events. Only
+// when the key COPY meets a stored event_id (redelivery after a crash or
+// rebalance, a client's retry) is the batch rolled back and written through
+// the staging table, which skips the stored ids and costs about twice as much.
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
+	events = eventrow.KeepFirst(events)
 	rows := make([][]any, len(events))
+	keys := make([][]any, len(events))
+	key := keyPicker()
 	for i, ev := range events {
 		r, err := toRow(ev)
 		if err != nil {
 			return fmt.Errorf("%w: %w", sinkerr.ErrRejected, err)
 		}
-		rows[i] = r
+		rows[i], keys[i] = r, key(r)
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "event_keys"}, keyColumns, pgx.CopyFromRows(keys)); err != nil {
+			return err
+		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "events"}, columnNames(), pgx.CopyFromRows(rows))
 		return err
 	})
@@ -141,8 +152,8 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, columnNames(), pgx.CopyFromRows(rows)); err != nil {
 			return classify(fmt.Errorf("copy to staging: %w", err))
 		}
-		if _, err := tx.Exec(ctx, s.insert); err != nil {
-			return classify(fmt.Errorf("insert from staging: %w", err))
+		if _, err := tx.Exec(ctx, s.insertNew); err != nil {
+			return classify(fmt.Errorf("insert new events from staging: %w", err))
 		}
 		return nil
 	})
@@ -212,7 +223,16 @@ func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, 
 // Counts returns the number of rows and of distinct event ids, as a
 // dashboard query sees them.
 func (s *Store) Counts(ctx context.Context) (rows, distinct int64, err error) {
-	err = s.pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT event_id) FROM "+s.events).Scan(&rows, &distinct)
+	return s.counts(ctx, "", nil)
+}
+
+// SiteCounts is Counts for one site's events.
+func (s *Store) SiteCounts(ctx context.Context, siteID string) (rows, distinct int64, err error) {
+	return s.counts(ctx, " WHERE site_id = $1", []any{siteID})
+}
+
+func (s *Store) counts(ctx context.Context, where string, args []any) (rows, distinct int64, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT event_id) FROM "+s.events+where, args...).Scan(&rows, &distinct)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count events: %w", err)
 	}

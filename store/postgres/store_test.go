@@ -310,3 +310,48 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		t.Fatalf("unknown event: %v, want ErrNotFound", err)
 	}
 }
+
+// event_id alone is the identity: a retry clamped to another day, or a copy
+// with other fields, is not stored again, in a later batch or the same one;
+// the first copy is the one kept. Retention deletes the keys with the events.
+func TestFirstCopyWins(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if err := s.Maintain(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	first, inBatch := at(sinktest.NewEvent("site"), now), at(sinktest.NewEvent("site"), now.AddDate(0, 0, -20))
+	retry := func(ev *eventv1.Event, days int) *eventv1.Event {
+		c := proto.Clone(ev).(*eventv1.Event)
+		c.Name, c.Page.Path = "retried", "/other"
+		return at(c, ev.GetOccurredAt().AsTime().AddDate(0, 0, days))
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{first}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{retry(first, -3), inBatch, retry(inBatch, 2), retry(first, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if rows, distinct, err := s.Counts(ctx); err != nil || rows != 2 || distinct != 2 {
+		t.Fatalf("counts %d/%d (%v), want 2", rows, distinct, err)
+	}
+	for _, want := range []*eventv1.Event{first, inBatch} {
+		got, err := s.ReadEvent(ctx, want.GetEventId())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetName() != want.GetName() || !got.GetOccurredAt().AsTime().Equal(want.GetOccurredAt().AsTime().Truncate(time.Microsecond)) {
+			t.Fatalf("kept %s at %s, want the first copy %s at %s", got.GetName(), got.GetOccurredAt().AsTime(), want.GetName(), want.GetOccurredAt().AsTime())
+		}
+	}
+	s.cfg.RetentionDays = 10
+	if err := s.Maintain(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "event_keys"); n != 1 {
+		t.Fatalf("%d keys after retention, want the one of today's event", n)
+	}
+}

@@ -47,15 +47,21 @@ type Target interface {
 	NewStore(t *testing.T, writerAddr string) Store
 }
 
-// Store is a handle on one isolated store.
-type Store interface {
-	// Env returns the FOOTPRINT_* variables that point the writer at the store.
-	Env() []string
+// Reader is what the suite reads of a store: the store packages' own
+// read helpers.
+type Reader interface {
 	// Counts returns the rows and the distinct event ids a dashboard query
 	// sees. Errors (for example the table does not exist yet) are retried.
 	Counts(ctx context.Context) (rows, distinct int64, err error)
 	// ReadEvent reads one stored event back.
 	ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, error)
+}
+
+// Store is a handle on one isolated store.
+type Store interface {
+	Reader
+	// Env returns the FOOTPRINT_* variables that point the writer at the store.
+	Env() []string
 	// Normalize returns what the store can keep of ev (for example
 	// PostgreSQL keeps microseconds), to compare with ReadEvent by proto.Equal.
 	Normalize(ev *eventv1.Event) *eventv1.Event
@@ -87,6 +93,8 @@ func Run(t *testing.T, target Target) {
 	t.Run("TwoReplicas", func(t *testing.T) { testTwoReplicas(t, target) })
 	t.Run("Kill9", func(t *testing.T) { testKill9(t, target) })
 	t.Run("StoreOutage", func(t *testing.T) { testStoreOutage(t, target) })
+	t.Run("FirstCopyWins", func(t *testing.T) { testFirstCopyWins(t, target) })
+	t.Run("OversizeDeadLettered", func(t *testing.T) { testOversizeDeadLettered(t, target) })
 	// A measurement, not a check, so it is registered only when asked for
 	// (the benchmark suite is where speed is compared).
 	if n := throughputEvents(); n > 0 {
@@ -502,27 +510,7 @@ func testPoison(t *testing.T, target Target) {
 		return v == 2
 	}, w)
 
-	c, err := kafka.NewConsumer(&kafka.ConfigMap{"bootstrap.servers": e.brokers, "group.id": testenv.UniqueName("dlqread"),
-		"auto.offset.reset": "earliest", "enable.metrics.push": false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Subscribe(e.dlq, nil); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]map[string]string{}
-	eventually(t, 30*time.Second, "two dead letters", func() bool {
-		m, err := c.ReadMessage(200 * time.Millisecond)
-		if err == nil {
-			h := map[string]string{}
-			for _, x := range m.Headers {
-				h[x.Key] = string(x.Value)
-			}
-			got[h[wire.HeaderDLQOffset]] = h
-		}
-		return len(got) == 2
-	})
+	got := readDeadLetters(t, e, 2)
 	for off, wantReason := range map[string]string{"1": "undecodable", "2": "event_id"} {
 		h := got[off]
 		if h == nil {
@@ -536,6 +524,34 @@ func testPoison(t *testing.T, target Target) {
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
+}
+
+// readDeadLetters reads n dead letters from the scenario's DLQ topic and
+// returns their headers by the offset of the message they stand for.
+func readDeadLetters(t *testing.T, e env, n int) map[string]map[string]string {
+	t.Helper()
+	c, err := kafka.NewConsumer(&kafka.ConfigMap{"bootstrap.servers": e.brokers, "group.id": testenv.UniqueName("dlqread"),
+		"auto.offset.reset": "earliest", "enable.metrics.push": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Subscribe(e.dlq, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]string{}
+	eventually(t, 30*time.Second, fmt.Sprintf("%d dead letters", n), func() bool {
+		m, err := c.ReadMessage(200 * time.Millisecond)
+		if err == nil {
+			h := map[string]string{}
+			for _, x := range m.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			got[h[wire.HeaderDLQOffset]] = h
+		}
+		return len(got) >= n
+	})
+	return got
 }
 
 // Two replicas of the same writer split the partitions and together store
@@ -652,6 +668,68 @@ func testStoreOutage(t *testing.T, target Target) {
 	waitStored(t, store, int64(len(evs)), 120*time.Second, w)
 	eventually(t, 30*time.Second, "ready after recovery", func() bool { return w.readyz() == http.StatusOK }, w)
 	checkFields(t, store, evs[950:1050])
+	if err := w.Stop(60 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+// event_id alone is an event's identity, and the first copy in Kafka order
+// is the one kept: a retry the collector clamped twice (same event_id, its
+// occurred_at on another day) and a copy with other fields, arriving in the
+// same batch or after the first copy was committed, leave one row each,
+// equal to the first copy. Both writers run this, so both stores keep the
+// same copy.
+func testFirstCopyWins(t *testing.T, target Target) {
+	e := newEnv(t, 1) // one partition: a later event stored means every earlier one was processed
+	store := target.NewStore(t, target.StoreAddr(t))
+	p := newProducer(t, e.brokers)
+	now := time.Now().UTC()
+	clamped := newEvents(1)[0]
+	clamped.OccurredAt, clamped.ReceivedAt = timestamppb.New(now.AddDate(0, 0, -2)), timestamppb.New(now.AddDate(0, 0, -2))
+	clamped.Enrichment.ClockClamped = true
+	retried := proto.Clone(clamped).(*eventv1.Event) // the SDK's retry, clamped again when received
+	retried.OccurredAt, retried.ReceivedAt = timestamppb.New(now), timestamppb.New(now)
+	other := newEvents(1)[0]
+	otherCopy := proto.Clone(other).(*eventv1.Event)
+	otherCopy.Name, otherCopy.Page.Path, otherCopy.Properties = "changed", "/changed", map[string]string{"k": "v"}
+	otherCopy.OccurredAt = timestamppb.New(other.GetOccurredAt().AsTime().AddDate(0, 0, 3))
+	// In one batch: the first copies, then the other's second copy.
+	p.events(e.topic, []*eventv1.Event{clamped, other, otherCopy})
+	w := startWriter(t, target.Name(), e.vars(store, 50_000))
+	waitStored(t, store, 2, 90*time.Second, w)
+	// After the first copies were committed: the clamped retry, the other
+	// copy again, and a marker that, once stored, shows both were processed.
+	marker := newEvents(1)[0]
+	p.events(e.topic, []*eventv1.Event{retried, otherCopy, marker})
+	waitStored(t, store, 3, 90*time.Second, w)
+	checkFields(t, store, []*eventv1.Event{clamped, other, marker})
+	if err := w.Stop(60 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+}
+
+// An event produced straight to Kafka that the collector would have refused
+// (a 9,001-byte path, a 10,000-character name) is dead-lettered with the
+// shared storable check's reason, the same text from both writers, and the
+// store never sees it; the events around it are stored.
+func testOversizeDeadLettered(t *testing.T, target Target) {
+	e := newEnv(t, 1)
+	store := target.NewStore(t, target.StoreAddr(t))
+	p := newProducer(t, e.brokers)
+	evs := newEvents(4)
+	longPath, longName := evs[1], evs[2]
+	longPath.Page.Path = "/" + strings.Repeat("p", 9000)
+	longName.Name = strings.Repeat("n", 10_000)
+	p.send(e.topic, 0, eventMessage(t, evs[0]), eventMessage(t, longPath), eventMessage(t, longName), eventMessage(t, evs[3]))
+	w := startWriter(t, target.Name(), e.vars(store, 50_000))
+	got := readDeadLetters(t, e, 2)
+	for off, wantReason := range map[string]string{"1": "not storable: page.path:", "2": "not storable: name:"} {
+		if h := got[off]; h == nil || !strings.HasPrefix(h[wire.HeaderDLQError], wantReason) {
+			t.Errorf("dead letter at offset %s: headers %v, want the reason to start with %q", off, h, wantReason)
+		}
+	}
+	waitStored(t, store, 2, 90*time.Second, w)
+	checkFields(t, store, []*eventv1.Event{evs[0], evs[3]})
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
