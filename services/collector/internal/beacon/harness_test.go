@@ -16,6 +16,7 @@ import (
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/services/collector/internal/auth"
 	"github.com/footprint/footprint/services/collector/internal/beacon"
 	"github.com/footprint/footprint/services/collector/internal/enrich"
 	"github.com/footprint/footprint/services/collector/internal/producer"
@@ -28,19 +29,23 @@ const (
 	chromeUA   = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 )
 
-// endpoint is a beacon server in-process, on the shared ingest pipeline, producing
-// to its own topic of the real broker.
+// endpoint is the collector's two front ends in-process, wired as main wires them:
+// the gRPC service and the HTTP beacon on the service's one ingest pipeline,
+// producing to the test's own topic of the real broker.
 type endpoint struct {
-	url     string // http://127.0.0.1:port
-	brokers string
-	topic   string
-	beacon  *beacon.Server
+	url      string // http://127.0.0.1:port of the beacon
+	grpcAddr string // CollectorService, key grpcKey owns site-a
+	brokers  string
+	topic    string
+	beacon   *beacon.Server
 }
+
+const grpcKey = "beacon-test-key"
 
 // startEndpoint runs the beacon for site-a (origin http://shop.example); mutate
 // changes its configuration and the producer's. brokers overrides the real broker
 // (a proxy in front of it, for outage tests) when not empty.
-func startEndpoint(t *testing.T, brokers string, mutate func(*beacon.Config, *producer.Config)) *endpoint {
+func startEndpoint(t testing.TB, brokers string, mutate func(*beacon.Config, *producer.Config)) *endpoint {
 	t.Helper()
 	real := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, real, 3)
@@ -73,8 +78,14 @@ func startEndpoint(t *testing.T, brokers string, mutate func(*beacon.Config, *pr
 	if prod, err = producer.New(pcfg, metrics, logger); err != nil {
 		t.Fatal(err)
 	}
-	pipeline := server.NewPipeline(server.Deps{Validator: validator, Enricher: enricher, Producer: prod, Metrics: metrics, Logger: logger})
-	b, err := beacon.New(cfg, beacon.Deps{Pipeline: pipeline, Registry: reg, Logger: logger})
+	grpcSrv, err := server.New(server.DefaultConfig(), server.Deps{
+		Validator: validator, Enricher: enricher, Producer: prod, Metrics: metrics, Logger: logger,
+		Keyring: auth.NewKeyring(map[string][]string{grpcKey: {"site-a"}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := beacon.New(cfg, beacon.Deps{Pipeline: grpcSrv.Pipeline(), Registry: reg, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,17 +93,24 @@ func startEndpoint(t *testing.T, brokers string, mutate func(*beacon.Config, *pr
 	if err != nil {
 		t.Fatal(err)
 	}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- b.Serve(ctx, lis, 5*time.Second) }()
+	go func() { served <- grpcSrv.Serve(ctx, grpcLis) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
+		for range 2 {
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
 		}
 		prod.Close(5 * time.Second)
 	})
-	return &endpoint{url: "http://" + lis.Addr().String(), brokers: real, topic: topic, beacon: b}
+	return &endpoint{url: "http://" + lis.Addr().String(), grpcAddr: grpcLis.Addr().String(), brokers: real, topic: topic, beacon: b}
 }
 
 // post sends body to the event path with the given headers (Origin, User-Agent
