@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -18,9 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	chdriver "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/store/clickhouse"
+	"github.com/footprint/footprint/store/postgres"
+	"github.com/footprint/footprint/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -118,11 +122,10 @@ func newStack(t *testing.T) *stack {
 		apiKey:   testenv.UniqueName("fp_e2e_key"),
 		site:     testenv.UniqueName("site"),
 	}
-	adminURL := testenv.PostgresAdminURL(t)
 	s.topic = testenv.UniqueName("e2e")
 	createTopics(t, s.brokers, s.topic, s.topic+".dlq")
-	s.pgURL = createPGDatabase(t, adminURL, testenv.UniqueName("fp_e2e"))
-	s.chDB = createCHDatabase(t, s.chAddr, testenv.UniqueName("fp_e2e"))
+	s.pgURL = storetest.PostgresDB(t)
+	s.chDB = storetest.ClickHouseDB(t).Database
 	return s
 }
 
@@ -157,72 +160,18 @@ func createTopics(t *testing.T, brokers string, names ...string) {
 	})
 }
 
-// createPGDatabase creates a database as the superuser and returns a URL of
-// it; the pg-writer's migrations create its schema and tables there.
-func createPGDatabase(t *testing.T, adminURL, name string) string {
+func chConn(t *testing.T, addr, db string) chdriver.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("postgres connect: %v", err)
-	}
-	defer func() { _ = conn.Close(context.Background()) }()
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, adminURL)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer func() { _ = conn.Close(context.Background()) }()
-		// FORCE: the writer may still hold connections if it failed to stop.
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	cfg, err := pgx.ParseConfig(adminURL)
-	if err != nil {
-		t.Fatalf("parse %s: %v", adminURL, err)
-	}
-	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", cfg.User, cfg.Password,
-		net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), name)
-}
-
-func chConn(t *testing.T, addr, db string) clickhouse.Conn {
-	t.Helper()
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	conn, err := chdriver.Open(&chdriver.Options{
 		Addr:     []string{addr},
-		Auth:     clickhouse.Auth{Database: db, Username: "default"},
-		Protocol: clickhouse.Native, // HTTP does not work with ClickHouse 18.16
+		Auth:     chdriver.Auth{Database: db, Username: "default"},
+		Protocol: chdriver.Native, // HTTP does not work with ClickHouse 18.16
 	})
 	if err != nil {
 		t.Fatalf("clickhouse open: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
-}
-
-func createCHDatabase(t *testing.T, addr, name string) string {
-	t.Helper()
-	conn := chConn(t, addr, "default")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create clickhouse database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Logf("drop clickhouse database %s: %v", name, err)
-		}
-	})
-	return name
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment
@@ -359,6 +308,7 @@ type services struct {
 	t         *testing.T
 	s         *stack
 	grpcAddr  string
+	httpAddr  string
 	adminAddr string
 }
 
@@ -368,6 +318,7 @@ func (sv *services) collectorEnv() map[string]string {
 		"FOOTPRINT_KAFKA_TOPIC":         sv.s.topic,
 		"FOOTPRINT_ADMIN_ADDR":          sv.adminAddr,
 		"FOOTPRINT_COLLECTOR_GRPC_ADDR": sv.grpcAddr,
+		"FOOTPRINT_COLLECTOR_HTTP_ADDR": sv.httpAddr, // not the default port: tests run side by side
 		"FOOTPRINT_COLLECTOR_API_KEYS":  sv.s.apiKey + "=" + sv.s.site,
 		// Fixed, so a restarted collector derives the same visitor ids.
 		"FOOTPRINT_COLLECTOR_VISITOR_SECRET": "e2e-visitor-secret-0123456789",
@@ -417,7 +368,7 @@ func (sv *services) startWriters() (pg, ch *proc) {
 }
 
 func newServices(t *testing.T, s *stack) *services {
-	return &services{t: t, s: s, grpcAddr: freeAddr(t), adminAddr: freeAddr(t)}
+	return &services{t: t, s: s, grpcAddr: freeAddr(t), httpAddr: freeAddr(t), adminAddr: freeAddr(t)}
 }
 
 // row is what a dashboard reads of one page view.
@@ -433,19 +384,40 @@ func (r row) key() string {
 	return strings.Join([]string{r.Method, r.Path, r.Referrer, fmt.Sprint(r.Status)}, " ")
 }
 
-// storeCounts is the number of rows and of distinct event ids of the site.
+// storeCounts is the number of rows and of distinct event ids of the site,
+// as the store packages count them (FINAL and uniqExact in ClickHouse, so
+// correct before merges).
 type storeCounts struct{ rows, distinct uint64 }
 
-// pgCounts counts the site's events the way a dashboard's totals would.
-func pgCounts(ctx context.Context, conn *pgx.Conn, schema, site string) (storeCounts, error) {
-	var c storeCounts
-	q := fmt.Sprintf(`SELECT count(*), count(DISTINCT event_id) FROM %s.events WHERE site_id = $1`,
-		pgx.Identifier{schema}.Sanitize())
-	err := conn.QueryRow(ctx, q, site).Scan(&c.rows, &c.distinct)
+// siteCounter is what both store packages offer for this.
+type siteCounter interface {
+	SiteCounts(ctx context.Context, siteID string) (rows, distinct int64, err error)
+}
+
+func countSite(ctx context.Context, store siteCounter, site string) (storeCounts, error) {
+	rows, distinct, err := store.SiteCounts(ctx, site)
+	return storeCounts{rows: uint64(rows), distinct: uint64(distinct)}, err
+}
+
+// openStores opens the test's two stores through the store packages.
+func openStores(t *testing.T, s *stack) (*postgres.Store, *clickhouse.Store) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pgCfg := postgres.DefaultConfig()
+	pgCfg.URL, pgCfg.Schema = s.pgURL, s.pgSchema
+	pg, err := postgres.Open(context.Background(), pgCfg, logger)
 	if err != nil {
-		return c, fmt.Errorf("postgres count: %w", err)
+		t.Fatalf("open postgres store: %v", err)
 	}
-	return c, nil
+	t.Cleanup(func() { _ = pg.Close() })
+	chCfg := clickhouse.DefaultConfig()
+	chCfg.Addr, chCfg.Database = s.chAddr, s.chDB
+	ch, err := clickhouse.Open(context.Background(), chCfg, logger)
+	if err != nil {
+		t.Fatalf("open clickhouse store: %v", err)
+	}
+	t.Cleanup(func() { _ = ch.Close() })
+	return pg, ch
 }
 
 func pgRows(ctx context.Context, conn *pgx.Conn, schema, site string) ([]row, error) {
@@ -472,19 +444,7 @@ func pgRows(ctx context.Context, conn *pgx.Conn, schema, site string) ([]row, er
 	return out, nil
 }
 
-// chCounts counts with FINAL, as dashboards must before background merges
-// have collapsed the duplicates a redelivery may leave.
-func chCounts(ctx context.Context, conn clickhouse.Conn, site string) (storeCounts, error) {
-	var c storeCounts
-	err := conn.QueryRow(ctx, `SELECT count(), uniqExact(event_id) FROM events FINAL WHERE site_id = ?`, site).
-		Scan(&c.rows, &c.distinct)
-	if err != nil {
-		return c, fmt.Errorf("clickhouse count: %w", err)
-	}
-	return c, nil
-}
-
-func chRows(ctx context.Context, conn clickhouse.Conn, site string) ([]row, error) {
+func chRows(ctx context.Context, conn chdriver.Conn, site string) ([]row, error) {
 	rows, err := conn.Query(ctx, `SELECT toString(event_id), http_method, path, referrer, http_status
 		FROM events FINAL WHERE site_id = ? AND name = 'page_view' ORDER BY occurred_at, event_id`, site)
 	if err != nil {
@@ -511,18 +471,12 @@ func waitForCounts(t *testing.T, s *stack, want uint64, limit time.Duration) (pg
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit+30*time.Second)
 	defer cancel()
-	pgConn, err := pgx.Connect(ctx, s.pgURL)
-	if err != nil {
-		t.Fatalf("postgres connect: %v", err)
-	}
-	defer func() { _ = pgConn.Close(context.Background()) }()
-	chc := chConn(t, s.chAddr, s.chDB)
-
+	pgStore, chStore := openStores(t, s)
 	deadline := time.Now().Add(limit)
 	var pgErr, chErr error
 	for {
-		pg, pgErr = pgCounts(ctx, pgConn, s.pgSchema, s.site)
-		ch, chErr = chCounts(ctx, chc, s.site)
+		pg, pgErr = countSite(ctx, pgStore, s.site)
+		ch, chErr = countSite(ctx, chStore, s.site)
 		if pgErr == nil && chErr == nil && pg.distinct >= want && ch.distinct >= want {
 			return pg, ch
 		}
