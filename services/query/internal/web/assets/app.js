@@ -62,6 +62,7 @@ function navigate(change, { push = true } = {}) {
     else history.replaceState(null, '', search);
   }
   syncControls();
+  document.title = `${app.state.site} · Footprint`;
   return refresh();
 }
 
@@ -93,7 +94,13 @@ async function loadToplineAndChart(base, signal) {
     const top = await api.query(toplineRequest(base), signal);
     renderCards($('#cards'), top);
     const prevReq = previousRequest(base, dimension, top);
-    const [cur, prev] = await Promise.all([series, prevReq ? api.query(prevReq, signal) : null]);
+    // The faint previous-period line is optional: without it the chart still
+    // shows the range (for example when the earlier period is out of bounds).
+    const previous = prevReq ? api.query(prevReq, signal).catch((err) => {
+      if (err.name === 'AbortError') throw err;
+      return null;
+    }) : null;
+    const [cur, prev] = await Promise.all([series, previous]);
     $('#panel-chart [data-role=timing]').replaceChildren(...timing(cur));
     app.chart.render(cur, prev, hourly);
   } catch (err) {

@@ -37,5 +37,6 @@ export function renderCards(container, resp) {
     return h('div', { class: 'card', dataset: { metric }, role: 'group', 'aria-label': METRIC_LABELS[metric] },
       h('h2', { class: 'card-title' }, METRIC_LABELS[metric]), values);
   });
+  container.classList.toggle('both', both);
   container.replaceChildren(h('div', { class: 'card-grid' }, cards), h('p', { class: 'cards-timing timing' }, timing(resp)));
 }

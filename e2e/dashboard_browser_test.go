@@ -1,0 +1,1073 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
+	"github.com/footprint/footprint/internal/testenv"
+	footprint "github.com/footprint/footprint/sdk"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// TestDashboardInBrowser loads known events through the real pipeline
+// (collector -> Kafka -> both writers), starts the query service binary and
+// drives the dashboard it serves in Chromium. Every number on the page must
+// be the number the query service's API returns for the same query.
+func TestDashboardInBrowser(t *testing.T) {
+	s := newStack(t)
+	// ClickHouse's read-only role may read only the `footprint` database, so
+	// this test's events go there, under the test's own site id (every query
+	// filters by site), and are deleted at the end.
+	s.chDB = "footprint"
+	t.Cleanup(func() { deleteCHSite(t, s) })
+	sv := newServices(t, s)
+	sv.startWriters()
+	sv.startCollector()
+	now := time.Now().UTC()
+	events := dashboardEvents(now)
+	trackAll(t, s, sv, events)
+	waitForCounts(t, s, uint64(len(events)), 90*time.Second)
+
+	q := startQueryService(t, s)
+	b := newDashBrowser(t)
+	view := dashView{site: s.site, store: "postgres"}
+
+	// First load, measured: bytes over the wire and time to the fully
+	// rendered dashboard (reported, not asserted).
+	b.resize(1280, 900)
+	b.open(view.url(q.base))
+	b.logFirstLoad()
+	first := b.snapshot()
+	t.Logf("first view: %s", first.brief())
+	if first.Realtime <= 0 {
+		t.Errorf("realtime shows %v current visitors; an event %s ago should count", first.Realtime, now.Sub(events[len(events)-1].OccurredAt.AsTime()))
+	}
+	if len(first.Unlabelled) > 0 {
+		t.Errorf("controls without a label for screen readers: %v", first.Unlabelled)
+	}
+	q.checkPage(t, b, view, first)
+	q.checkRealtime(t, b, view)
+	q.checkAllTabs(t, b, view)
+
+	// Clicking a row filters the dashboard and puts the filter in the URL.
+	totals := first.card("postgres", "visitors")
+	b.act(chromedp.Click(`#panel-pages .row[data-value="/pricing"]`))
+	view.filters = []dashFilter{{op: "is", dimension: "event:page", value: "/pricing"}}
+	filtered := b.snapshot()
+	t.Logf("filtered view: %s", filtered.brief())
+	if !strings.Contains(filtered.Search, url.QueryEscape("is|event:page|/pricing")) {
+		t.Errorf("URL after the click = %q, want the filter is|event:page|/pricing", filtered.Search)
+	}
+	if len(filtered.Chips) != 1 || filtered.Chips[0].Value != "/pricing" {
+		t.Errorf("filter chips after the click = %+v, want one for /pricing", filtered.Chips)
+	}
+	q.checkPage(t, b, view, filtered)
+	if got := filtered.card("postgres", "visitors"); got == totals || got == 0 {
+		t.Errorf("visitors with the /pricing filter = %v, unfiltered %v: the filter did not change the numbers", got, totals)
+	}
+
+	// Switching the store keeps the numbers.
+	b.act(chromedp.Click(`input[name=store][value=clickhouse]`))
+	view.store = "clickhouse"
+	onClickHouse := b.snapshot()
+	q.checkPage(t, b, view, onClickHouse)
+	if !slices.Equal(numbersOf(filtered, "postgres"), numbersOf(onClickHouse, "clickhouse")) {
+		t.Errorf("numbers changed with the store:\npostgres:   %v\nclickhouse: %v", numbersOf(filtered, "postgres"), numbersOf(onClickHouse, "clickhouse"))
+	}
+
+	// Both: every part shows both stores' timings, and they agree.
+	b.act(chromedp.Click(`input[name=store][value=both]`))
+	view.store = "both"
+	both := b.snapshot()
+	q.checkPage(t, b, view, both)
+	checkBothStores(t, both)
+	q.checkRealtime(t, b, view)
+
+	// A deep link with filters, store and a tab opens to the same state.
+	b.act(chromedp.Click(`#tab-devices-os`))
+	view.tabs = map[string]string{"devices": "os"}
+	before := b.snapshot()
+	q.checkPage(t, b, view, before)
+	b.open("about:blank")
+	b.open(q.base + "/" + before.Search)
+	after := b.snapshot()
+	if after.Search != before.Search || !slices.Equal(after.Chips, before.Chips) || after.Store != before.Store ||
+		!slices.Equal(after.Tabs, before.Tabs) || !slices.Equal(numbersOf(after, ""), numbersOf(before, "")) {
+		t.Errorf("deep link %s opened a different view:\nbefore: %+v\nafter:  %+v", before.Search, before.brief(), after.brief())
+	}
+
+	// The keyboard removes the filter: focus its chip's button, press Enter.
+	b.act(chromedp.Focus(`#filters .chip button`), chromedp.KeyEvent("\r"))
+	view.filters = nil
+	unfiltered := b.snapshot()
+	if len(unfiltered.Chips) != 0 || strings.Contains(unfiltered.Search, "f=") {
+		t.Errorf("after removing the chip by keyboard: chips %v, URL %s", unfiltered.Chips, unfiltered.Search)
+	}
+	q.checkPage(t, b, view, unfiltered)
+
+	// A phone: nothing overflows horizontally.
+	b.resize(390, 844)
+	b.open(q.base + "/" + unfiltered.Search)
+	phone := b.snapshot()
+	if phone.ScrollWidth > phone.ViewportWidth {
+		t.Errorf("at %v px the page is %v px wide; overflowing: %v", phone.ViewportWidth, phone.ScrollWidth, phone.Overflowing)
+	}
+	q.checkPage(t, b, view, phone)
+
+	// The screenshots `make screenshots` takes of the demo stack, taken here
+	// of the test's own, so that target cannot silently break. Set
+	// FOOTPRINT_SCREENSHOT_DIR to keep them (for example to look at a failure).
+	dir := os.Getenv("FOOTPRINT_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	b.screenshots(view.url(q.base), dir)
+	b.checkClean()
+}
+
+// ---- known events ---------------------------------------------------------
+
+const (
+	uaChromeLinux   = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+	uaFirefoxWin    = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+	uaSafariIPhone  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+	uaChromeAndroid = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+	uaSafariMac     = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+)
+
+// step is one event of a scripted visit.
+type step struct {
+	path, name, method string
+	status             uint32
+	props              map[string]string
+}
+
+func page(path string) step { return step{path: path, method: http.MethodGet, status: 200} }
+
+// dashboardEvents is the test's known traffic: seven visitors with different
+// browsers, sources, campaigns, methods, statuses and custom events, one of
+// them two days ago and one of them 20 s ago (the realtime panel's visitor).
+// Every event lies within the last 7 days in UTC, whenever the test runs.
+func dashboardEvents(now time.Time) []*eventv1.Event {
+	type visit struct {
+		visitor, ua, referrer string
+		utm                   *eventv1.Utm
+		start                 time.Time
+		steps                 []step
+	}
+	visits := []visit{
+		{"v1", uaChromeLinux, "https://www.google.com/search?q=footprint", nil, now.Add(-3 * time.Hour),
+			[]step{page("/"), page("/pricing"), {path: "/signup", method: http.MethodPost, status: 303}, page("/welcome")}},
+		{"v2", uaFirefoxWin, "", nil, now.Add(-50 * time.Hour),
+			[]step{page("/blog/hello"), page("/")}},
+		{"v2", uaFirefoxWin, "", nil, now.Add(-150 * time.Minute),
+			[]step{page("/blog/hello"), page("/docs")}},
+		{"v3", uaSafariIPhone, "https://t.co/AbC", &eventv1.Utm{Source: "twitter", Medium: "social", Campaign: "launch"}, now.Add(-140 * time.Minute),
+			[]step{page("/blog/hello"), {path: "/blog/hello", name: "share", props: map[string]string{"network": "twitter"}}}},
+		{"v4", uaChromeAndroid, "https://news.ycombinator.com/item?id=1", nil, now.Add(-2 * time.Hour),
+			[]step{page("/pricing"), {path: "/pricing", name: "signup", props: map[string]string{"plan": "pro"}}}},
+		{"v5", uaFirefoxWin, "", nil, now.Add(-100 * time.Minute),
+			[]step{{path: "/docs/missing", method: http.MethodGet, status: 404}}},
+		{"v6", uaSafariMac, "", &eventv1.Utm{Source: "newsletter", Medium: "email", Campaign: "autumn"}, now.Add(-90 * time.Minute),
+			[]step{page("/"), page("/pricing"), {path: "/pricing", name: "signup", props: map[string]string{"plan": "free"}}}},
+		{"v7", uaChromeLinux, "", nil, now.Add(-20 * time.Second), []step{page("/")}},
+	}
+	var out []*eventv1.Event
+	for _, v := range visits {
+		for i, st := range v.steps {
+			name := st.name
+			if name == "" {
+				name = footprint.EventPageView
+			}
+			pageURL := "https://example.com" + st.path
+			if v.utm != nil {
+				pageURL += fmt.Sprintf("?utm_source=%s&utm_medium=%s&utm_campaign=%s", v.utm.Source, v.utm.Medium, v.utm.Campaign)
+			}
+			referrer := ""
+			if i == 0 {
+				referrer = v.referrer
+			}
+			out = append(out, &eventv1.Event{
+				Name:       name,
+				OccurredAt: timestamppb.New(v.start.Add(time.Duration(i) * 90 * time.Second)),
+				VisitorId:  v.visitor,
+				Page:       &eventv1.Page{Url: pageURL, Path: st.path, Referrer: referrer},
+				HttpMethod: st.method,
+				HttpStatus: st.status,
+				Client:     &eventv1.ClientContext{UserAgent: v.ua, Locale: "en-GB"},
+				Utm:        proto.Clone(orEmpty(v.utm)).(*eventv1.Utm),
+				Properties: st.props,
+			})
+		}
+	}
+	return out
+}
+
+func orEmpty(u *eventv1.Utm) *eventv1.Utm {
+	if u == nil {
+		return &eventv1.Utm{}
+	}
+	return u
+}
+
+// trackAll sends the events through the collector with the SDK and waits
+// until every one is acknowledged.
+func trackAll(t *testing.T, s *stack, sv *services, events []*eventv1.Event) {
+	t.Helper()
+	client, err := footprint.New(sv.grpcAddr, footprint.WithInsecure(), footprint.WithAPIKey(s.apiKey),
+		footprint.WithSiteID(s.site), footprint.WithFlushInterval(20*time.Millisecond), footprint.WithRPCTimeout(5*time.Second))
+	if err != nil {
+		t.Fatalf("sdk client: %v", err)
+	}
+	for _, ev := range events {
+		if err := client.Track(context.Background(), ev); err != nil {
+			t.Fatalf("Track: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if undelivered, err := client.Close(ctx); err != nil || undelivered != 0 {
+		t.Fatalf("close sdk client: %d undelivered, %v (stats %+v)", undelivered, err, client.Stats())
+	}
+	if st := client.Stats(); st.Sent != uint64(len(events)) {
+		t.Fatalf("sdk sent %d of %d events (stats %+v)", st.Sent, len(events), st)
+	}
+}
+
+// ---- the query service ----------------------------------------------------
+
+var (
+	queryBuildOnce sync.Once
+	queryBinary    string
+	queryBuildErr  error
+)
+
+// queryService is the query service binary running against the test's
+// databases, with the test's site readable without a key.
+type queryService struct {
+	base   string
+	client *http.Client
+}
+
+func startQueryService(t *testing.T, s *stack) *queryService {
+	t.Helper()
+	queryBuildOnce.Do(func() {
+		root, err := repoRoot()
+		if err != nil {
+			queryBuildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "footprint-e2e-query-")
+		if err != nil {
+			queryBuildErr = err
+			return
+		}
+		queryBinary = filepath.Join(dir, "query")
+		cmd := exec.Command("go", "build", "-o", queryBinary, ".")
+		cmd.Dir = filepath.Join(root, "services", "query")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			queryBuildErr = fmt.Errorf("go build services/query: %w\n%s", err, out)
+		}
+	})
+	if queryBuildErr != nil {
+		t.Fatal(queryBuildErr)
+	}
+	readerURL := grantPGReader(t, s)
+	httpAddr, admin := freeAddr(t), freeAddr(t)
+	p := startProc(t, "query", queryBinary, map[string]string{
+		"FOOTPRINT_QUERY_HTTP_ADDR":    httpAddr,
+		"FOOTPRINT_QUERY_GRPC_ADDR":    freeAddr(t),
+		"FOOTPRINT_ADMIN_ADDR":         admin,
+		"FOOTPRINT_QUERY_PG_URL":       readerURL,
+		"FOOTPRINT_QUERY_PG_SCHEMA":    s.pgSchema,
+		"FOOTPRINT_QUERY_CH_ADDR":      s.chAddr,
+		"FOOTPRINT_QUERY_CH_DATABASE":  s.chDB,
+		"FOOTPRINT_QUERY_CH_USER":      "footprint_reader",
+		"FOOTPRINT_QUERY_CH_PASSWORD":  "footprint_reader",
+		"FOOTPRINT_QUERY_PUBLIC_SITES": s.site,
+		"FOOTPRINT_LOG_LEVEL":          "debug",
+	})
+	waitHTTP(t, p, "http://"+admin+"/readyz", 60*time.Second)
+	return &queryService{base: "http://" + httpAddr, client: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// The read-only roles the local stack creates (deploy/local/stack.sh); the
+// query service connects as nothing else.
+const (
+	pgReader         = "footprint_reader"
+	pgReaderPassword = "footprint_reader"
+)
+
+// grantPGReader lets the read-only role read the test's database, as the
+// stack does for the real one, and returns the role's URL of it.
+func grantPGReader(t *testing.T, s *stack) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.pgURL)
+	if err != nil {
+		t.Fatalf("postgres connect: %v", err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	schema := pgx.Identifier{s.pgSchema}.Sanitize()
+	for _, stmt := range []string{
+		"GRANT USAGE ON SCHEMA " + schema + " TO " + pgReader,
+		"GRANT SELECT ON ALL TABLES IN SCHEMA " + schema + " TO " + pgReader,
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	u, err := url.Parse(s.pgURL)
+	if err != nil {
+		t.Fatalf("parse %s: %v", s.pgURL, err)
+	}
+	u.User = url.UserPassword(pgReader, pgReaderPassword)
+	return u.String()
+}
+
+// deleteCHSite removes the test's events from the shared ClickHouse
+// database (a mutation; ClickHouse applies it in the background).
+func deleteCHSite(t *testing.T, s *stack) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := chConn(t, s.chAddr, s.chDB).Exec(ctx, "ALTER TABLE events DELETE WHERE site_id = ?", s.site); err != nil {
+		t.Logf("delete the test's events from clickhouse %s: %v", s.chDB, err)
+	}
+}
+
+func (q *queryService) post(t *testing.T, path string, req, resp proto.Message) {
+	t.Helper()
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		t.Fatalf("marshal %T: %v", req, err)
+	}
+	r, err := q.client.Post(q.base+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer func() { _ = r.Body.Close() }()
+	out, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s %s: %s %s", path, body, r.Status, out)
+	}
+	if err := protojson.Unmarshal(out, resp); err != nil {
+		t.Fatalf("decode %s answer: %v\n%s", path, err, out)
+	}
+}
+
+func (q *queryService) query(t *testing.T, req *queryv1.QueryRequest) *queryv1.QueryResponse {
+	t.Helper()
+	resp := &queryv1.QueryResponse{}
+	q.post(t, "/api/v1/query", req, resp)
+	return resp
+}
+
+// ---- the view and what the API says about it ------------------------------
+
+type dashFilter struct{ op, dimension, value string }
+
+// dashView is the dashboard state the test expects the page to show.
+type dashView struct {
+	site, store string
+	filters     []dashFilter
+	tabs        map[string]string // panel id -> tab id, when not the first
+}
+
+func (v dashView) url(base string) string {
+	p := url.Values{"site": {v.site}, "range": {"7d"}, "tz": {"UTC"}, "store": {v.store}}
+	for _, f := range v.filters {
+		p.Add("f", f.op+"|"+f.dimension+"|"+f.value)
+	}
+	return base + "/?" + p.Encode()
+}
+
+var apiStores = map[string]queryv1.Store{
+	"postgres": queryv1.Store_STORE_POSTGRES, "clickhouse": queryv1.Store_STORE_CLICKHOUSE, "both": queryv1.Store_STORE_BOTH,
+}
+
+var apiOperators = map[string]queryv1.FilterOperator{
+	"is": queryv1.FilterOperator_FILTER_OPERATOR_IS, "is_not": queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT,
+}
+
+func (v dashView) request(metrics ...string) *queryv1.QueryRequest {
+	req := &queryv1.QueryRequest{
+		SiteId:    v.site,
+		DateRange: &queryv1.DateRange{Preset: "7d"},
+		TimeZone:  "UTC",
+		Metrics:   metrics,
+		Store:     apiStores[v.store],
+	}
+	for _, f := range v.filters {
+		req.Filters = append(req.Filters, &queryv1.Filter{Dimension: f.dimension, Operator: apiOperators[f.op], Values: []string{f.value}})
+	}
+	return req
+}
+
+// dashTab is one tab of a breakdown panel: the UI's contract, written down
+// independently of the page's own code.
+type dashTab struct {
+	id, dimension string
+	metrics       []string
+	customEvents  bool // leaves page views out
+}
+
+var dashPanels = []struct {
+	id   string
+	tabs []dashTab
+}{
+	{"pages", []dashTab{{id: "page", dimension: "event:page"}, {id: "entry", dimension: "visit:entry_page"}, {id: "exit", dimension: "visit:exit_page"}}},
+	{"sources", []dashTab{{id: "source", dimension: "visit:source"}, {id: "referrer", dimension: "visit:referrer"}}},
+	{"utm", []dashTab{{id: "source", dimension: "visit:utm_source"}, {id: "medium", dimension: "visit:utm_medium"}, {id: "campaign", dimension: "visit:utm_campaign"}}},
+	{"devices", []dashTab{{id: "browser", dimension: "visit:browser"}, {id: "os", dimension: "visit:os"}, {id: "device", dimension: "visit:device"}}},
+	{"http", []dashTab{{id: "method", dimension: "event:http_method"}, {id: "status", dimension: "event:http_status"}}},
+	{"events", []dashTab{
+		{id: "name", dimension: "event:name", metrics: []string{"visitors", "events", "percentage"}, customEvents: true},
+		{id: "props", dimension: "event:props:plan", metrics: []string{"visitors", "events", "percentage"}},
+	}},
+}
+
+var toplineMetrics = []string{"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"}
+
+func (v dashView) tab(panel string) dashTab {
+	for _, p := range dashPanels {
+		if p.id != panel {
+			continue
+		}
+		for _, tab := range p.tabs {
+			if tab.id == v.tabs[panel] {
+				return tab
+			}
+		}
+		return p.tabs[0]
+	}
+	panic("unknown panel " + panel) // a typo in the test's own table
+}
+
+func (v dashView) panelRequest(tab dashTab) *queryv1.QueryRequest {
+	metrics := tab.metrics
+	if metrics == nil {
+		metrics = []string{"visitors", "percentage"}
+	}
+	req := v.request(metrics...)
+	req.Dimensions = []string{tab.dimension}
+	req.Limit = 10
+	req.Include = &queryv1.Include{TotalRows: true}
+	if tab.customEvents && !slices.ContainsFunc(v.filters, func(f dashFilter) bool { return f.dimension == "event:name" }) {
+		req.Filters = append(req.Filters, &queryv1.Filter{Dimension: "event:name",
+			Operator: queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT, Values: []string{footprint.EventPageView}})
+	}
+	return req
+}
+
+// checkPage compares every card, the chart's data and every panel's visible
+// tab with the API's answers to the same queries.
+func (q *queryService) checkPage(t *testing.T, b *dashBrowser, v dashView, snap *dashSnapshot) {
+	t.Helper()
+	if snap.Store != v.store {
+		t.Errorf("store switch shows %q, want %q", snap.Store, v.store)
+	}
+	top := v.request(toplineMetrics...)
+	top.Include = &queryv1.Include{Comparison: queryv1.PeriodComparison_PERIOD_COMPARISON_PREVIOUS_PERIOD}
+	resp := q.query(t, top)
+	var want []domNum // each card holds every store's value
+	for i, m := range toplineMetrics {
+		for _, r := range resp.GetResults() {
+			var metrics []float64
+			if len(r.GetRows()) > 0 {
+				metrics = r.GetRows()[0].GetMetrics()
+			}
+			want = append(want, domNum{Store: storeName(r.GetStore()), Metric: m, Value: at(metrics, i)})
+		}
+	}
+	compareNums(t, "cards", snap.Cards, want)
+
+	series := v.request("visitors", "pageviews")
+	series.Dimensions = []string{"time:day"}
+	series.Include = &queryv1.Include{TimeLabels: true}
+	series.Limit = 10000
+	resp = q.query(t, series)
+	var chart []domRow
+	for i, row := range resp.GetResults()[0].GetRows() {
+		r := domRow{Value: row.GetDimensions()[0]}
+		for _, res := range resp.GetResults() {
+			for m, name := range []string{"visitors", "pageviews"} {
+				r.Nums = append(r.Nums, domNum{Store: storeName(res.GetStore()), Metric: name, Value: at(res.GetRows()[i].GetMetrics(), m)})
+			}
+		}
+		chart = append(chart, r)
+	}
+	compareRows(t, "chart", snap.Chart, chart)
+
+	for _, p := range dashPanels {
+		panel := snap.panel(p.id)
+		tab := v.tab(p.id)
+		if panel.Tab != tab.id {
+			t.Errorf("panel %s shows tab %q, want %q", p.id, panel.Tab, tab.id)
+			continue
+		}
+		compareRows(t, "panel "+p.id+"/"+tab.id, panel.Rows, expectedRows(q.query(t, v.panelRequest(tab))))
+	}
+}
+
+// expectedRows is what a panel must list for an answer: the rows in the
+// first store's order, then rows only the second store has, each with every
+// store's metrics (percentage is the bar, not a number column).
+func expectedRows(resp *queryv1.QueryResponse) []domRow {
+	var order []string
+	for _, r := range resp.GetResults() {
+		for _, row := range r.GetRows() {
+			if !slices.Contains(order, row.GetDimensions()[0]) {
+				order = append(order, row.GetDimensions()[0])
+			}
+		}
+	}
+	var rows []domRow
+	for _, value := range order {
+		r := domRow{Value: value, Dimension: resp.GetDimensions()[0]}
+		for _, res := range resp.GetResults() {
+			var metrics []float64
+			for _, row := range res.GetRows() {
+				if row.GetDimensions()[0] == value {
+					metrics = row.GetMetrics()
+				}
+			}
+			for i, m := range resp.GetMetrics() {
+				if m != "percentage" {
+					r.Nums = append(r.Nums, domNum{Store: storeName(res.GetStore()), Metric: m, Value: at(metrics, i)})
+				}
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// checkAllTabs opens every other tab of every panel, compares it with the
+// API and returns to the first tab.
+func (q *queryService) checkAllTabs(t *testing.T, b *dashBrowser, v dashView) {
+	t.Helper()
+	for _, p := range dashPanels {
+		for _, tab := range p.tabs[1:] {
+			b.act(chromedp.Click(fmt.Sprintf("#tab-%s-%s", p.id, tab.id)))
+			if tab.dimension == "event:props:plan" {
+				b.act(chromedp.SetValue(`#prop-key`, "plan"), chromedp.Click(`.prop-picker button[type=submit]`))
+			}
+			panel := b.snapshot().panel(p.id)
+			if panel.Tab != tab.id {
+				t.Errorf("after clicking %s/%s the panel shows tab %q", p.id, tab.id, panel.Tab)
+				continue
+			}
+			want := expectedRows(q.query(t, v.panelRequest(tab)))
+			if len(want) == 0 {
+				t.Errorf("panel %s/%s: the known events should give rows", p.id, tab.id)
+			}
+			compareRows(t, "panel "+p.id+"/"+tab.id, panel.Rows, want)
+		}
+		b.act(chromedp.Click(fmt.Sprintf("#tab-%s-%s", p.id, p.tabs[0].id)))
+	}
+}
+
+// checkRealtime waits until the realtime panel shows what the API says (it
+// refreshes every 10 s, and a visitor may leave the 5-minute window between
+// the page's and the test's request).
+func (q *queryService) checkRealtime(t *testing.T, b *dashBrowser, v dashView) {
+	t.Helper()
+	deadline := time.Now().Add(25 * time.Second)
+	for {
+		resp := &queryv1.RealtimeResponse{}
+		q.post(t, "/api/v1/realtime", &queryv1.RealtimeRequest{SiteId: v.site, Store: apiStores[v.store]}, resp)
+		var want []domNum
+		for _, r := range resp.GetResults() {
+			want = append(want, domNum{Store: storeName(r.GetStore()), Metric: "visitors", Value: float64(r.GetVisitors())})
+		}
+		got := b.snapshot().RealtimeNums
+		if slices.EqualFunc(got, want, func(a, b domNum) bool { return a.key() == b.key() }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("realtime panel shows %v, the API says %v", got, want)
+			return
+		}
+		time.Sleep(500 * time.Millisecond) // polling interval
+	}
+}
+
+func checkBothStores(t *testing.T, snap *dashSnapshot) {
+	t.Helper()
+	parts := append([]dashTimed{{"cards", snap.CardTimings}, {"chart", snap.ChartTimings}}, snap.panelTimings()...)
+	for _, p := range parts {
+		if !slices.Equal(p.timed.Stores, []string{"postgres", "clickhouse"}) {
+			t.Errorf("%s shows timings of %v, want postgres and clickhouse", p.name, p.timed.Stores)
+		}
+		if !slices.Equal(p.timed.Parity, []string{"match"}) {
+			t.Errorf("%s parity badge %v, want one 'match'", p.name, p.timed.Parity)
+		}
+	}
+}
+
+func storeName(s queryv1.Store) string {
+	switch s {
+	case queryv1.Store_STORE_CLICKHOUSE:
+		return "clickhouse"
+	case queryv1.Store_STORE_BOTH:
+		return "both"
+	}
+	return "postgres"
+}
+
+func at(v []float64, i int) float64 {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
+}
+
+// ---- what the page shows --------------------------------------------------
+
+type domNum struct {
+	Store, Metric, Text string
+	Value               float64
+}
+
+func (n domNum) key() string { return fmt.Sprintf("%s/%s=%v", n.Store, n.Metric, n.Value) }
+
+type domRow struct {
+	Dimension, Value string
+	Nums             []domNum
+}
+
+type domTimed struct {
+	Stores []string
+	Parity []string
+}
+
+type domPanel struct {
+	ID, Tab string
+	Rows    []domRow
+	Timed   domTimed
+}
+
+type domChip struct{ Dimension, Op, Value string }
+
+type dashTimed struct {
+	name  string
+	timed domTimed
+}
+
+// dashSnapshot is everything the test reads of the page, in one evaluation.
+type dashSnapshot struct {
+	Search, Store                string
+	Cards                        []domNum
+	Chart                        []domRow
+	Panels                       []domPanel
+	Tabs                         []string
+	Chips                        []domChip
+	RealtimeNums                 []domNum
+	Realtime                     float64
+	CardTimings, ChartTimings    domTimed
+	ScrollWidth, ViewportWidth   float64
+	Overflowing                  []string
+	Unlabelled                   []string
+	RenderedMs, NavigationMs     float64
+	ResourceBytes, ResourceCount float64
+}
+
+func (s *dashSnapshot) panel(id string) domPanel {
+	for _, p := range s.Panels {
+		if p.ID == "panel-"+id {
+			return p
+		}
+	}
+	return domPanel{}
+}
+
+func (s *dashSnapshot) card(store, metric string) float64 {
+	for _, c := range s.Cards {
+		if c.Store == store && c.Metric == metric {
+			return c.Value
+		}
+	}
+	return -1
+}
+
+func (s *dashSnapshot) panelTimings() []dashTimed {
+	var out []dashTimed
+	for _, p := range s.Panels {
+		out = append(out, dashTimed{p.ID, p.Timed})
+	}
+	return out
+}
+
+func (s *dashSnapshot) brief() string {
+	return fmt.Sprintf("search=%s store=%s chips=%v tabs=%v numbers=%v", s.Search, s.Store, s.Chips, s.Tabs, numbersOf(s, ""))
+}
+
+// numbersOf lists every number on the page (cards, chart, panels) of one
+// store ("" for all), without the store's name, for comparisons across
+// stores and page loads.
+func numbersOf(s *dashSnapshot, store string) []string {
+	var out []string
+	add := func(where string, nums []domNum) {
+		for _, n := range nums {
+			if store == "" || n.Store == store {
+				out = append(out, fmt.Sprintf("%s %s=%v", where, n.Metric, n.Value))
+			}
+		}
+	}
+	add("card", s.Cards)
+	for _, r := range s.Chart {
+		add("chart "+r.Value, r.Nums)
+	}
+	for _, p := range s.Panels {
+		for _, r := range p.Rows {
+			add(p.ID+" "+r.Value, r.Nums)
+		}
+	}
+	return out
+}
+
+const snapshotJS = `(() => {
+  const nums = (root) => [...root.querySelectorAll('.num')].map((e) => ({
+    Store: e.dataset.store, Metric: e.dataset.metric, Value: Number(e.dataset.value), Text: e.textContent }));
+  const timed = (root) => ({
+    Stores: [...root.querySelectorAll('.took')].map((e) => e.dataset.store),
+    Parity: [...root.querySelectorAll('[data-parity]')].map((e) => e.dataset.parity) });
+  const nav = performance.getEntriesByType('navigation')[0];
+  const rendered = performance.getEntriesByName('dashboard-rendered')[0];
+  const res = performance.getEntriesByType('resource');
+  return {
+    Search: location.search,
+    Store: (document.querySelector('input[name=store]:checked') || {}).value || '',
+    Cards: nums(document.querySelector('#cards')),
+    CardTimings: timed(document.querySelector('#cards')),
+    ChartTimings: timed(document.querySelector('#panel-chart .panel-head')),
+    Chart: [...document.querySelectorAll('#chart-table tbody tr')].map((tr) => ({ Value: tr.dataset.bucket, Nums: nums(tr) })),
+    Panels: [...document.querySelectorAll('.breakdown')].map((p) => ({
+      ID: p.id,
+      Tab: (p.querySelector('[role=tab][aria-selected=true]') || {dataset: {}}).dataset.tab || '',
+      Rows: [...p.querySelectorAll('.row')].map((r) => ({ Dimension: r.dataset.dimension, Value: r.dataset.value, Nums: nums(r) })),
+      Timed: timed(p.querySelector('.panel-head')) })),
+    Tabs: [...document.querySelectorAll('[role=tab][aria-selected=true]')].map((e) => e.id),
+    Chips: [...document.querySelectorAll('#filters .chip')].map((c) => ({ Dimension: c.dataset.dimension, Op: c.dataset.op, Value: c.dataset.value })),
+    RealtimeNums: [...document.querySelectorAll('#realtime-body .rt-count')].flatMap(nums),
+    Realtime: Number((document.querySelector('#realtime-body .rt-count .num') || {dataset: {}}).dataset.value || 0),
+    ScrollWidth: document.documentElement.scrollWidth,
+    ViewportWidth: document.documentElement.clientWidth,
+    Overflowing: [...document.querySelectorAll('body *:not(.sr-only, .sr-only *)')]
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      .slice(0, 10).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')),
+    Unlabelled: [...document.querySelectorAll('button, select, input, a, [role=tab]')].filter((e) =>
+      !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.labels && e.labels.length) ||
+        e.textContent.trim() || e.title)).map((e) => e.outerHTML.slice(0, 120)),
+    RenderedMs: rendered ? rendered.startTime : -1,
+    NavigationMs: nav ? nav.responseEnd : -1,
+    ResourceBytes: res.reduce((s, r) => s + r.transferSize, 0) + (nav ? nav.transferSize : 0),
+    ResourceCount: res.length + 1,
+  };
+})()`
+
+func compareNums(t *testing.T, where string, got, want []domNum) {
+	t.Helper()
+	key := func(n domNum) string { return n.key() }
+	if !slices.Equal(mapSlice(got, key), mapSlice(want, key)) {
+		t.Errorf("%s: page shows %v, API says %v", where, mapSlice(got, key), mapSlice(want, key))
+	}
+	for _, n := range got {
+		if !shownAs(n) {
+			t.Errorf("%s: %s %s is %v but reads %q", where, n.Store, n.Metric, n.Value, n.Text)
+		}
+	}
+}
+
+// shownAs checks that a count reads as its exact value (thousands separators
+// aside); other metrics are formatted (percent, duration) and only checked
+// for being there.
+func shownAs(n domNum) bool {
+	switch n.Metric {
+	case "visitors", "visits", "pageviews", "events":
+		return strings.ReplaceAll(n.Text, ",", "") == strconv.FormatFloat(n.Value, 'f', -1, 64)
+	}
+	return strings.TrimSpace(n.Text) != ""
+}
+
+func compareRows(t *testing.T, where string, got, want []domRow) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: page lists %d rows %v, API %d rows %v", where, len(got), rowValues(got), len(want), rowValues(want))
+		return
+	}
+	for i := range got {
+		if got[i].Value != want[i].Value || (want[i].Dimension != "" && got[i].Dimension != want[i].Dimension) {
+			t.Errorf("%s row %d: page %q (%s), API %q (%s)", where, i, got[i].Value, got[i].Dimension, want[i].Value, want[i].Dimension)
+			continue
+		}
+		compareNums(t, fmt.Sprintf("%s row %q", where, got[i].Value), got[i].Nums, want[i].Nums)
+	}
+}
+
+func rowValues(rows []domRow) []string {
+	return mapSlice(rows, func(r domRow) string { return r.Value })
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}
+
+// ---- the browser ----------------------------------------------------------
+
+// dashBrowser is one Chromium tab that records console errors, failed
+// requests and the bytes each response took on the wire.
+type dashBrowser struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string
+	bytes    map[network.ResourceType]int64
+	requests map[network.RequestID]network.ResourceType
+	renders  int
+}
+
+func newDashBrowser(t *testing.T) *dashBrowser {
+	t.Helper()
+	b := &dashBrowser{t: t, ctx: testenv.Browser(t), bytes: map[network.ResourceType]int64{}, requests: map[network.RequestID]network.ResourceType{}}
+	messages := chromedp.Console(b.ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch {
+			case m.Type == chromedp.ConsoleError || m.IsException():
+				b.problem("console %s", m)
+			case m.Type == chromedp.ConsoleWarning:
+				t.Logf("browser console %s", m)
+			}
+		}
+	}()
+	if err := chromedp.Listen(b.ctx, b.onEvent); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return b
+}
+
+func (b *dashBrowser) onEvent(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		b.requests[e.RequestID] = e.Type
+	case *network.EventResponseReceived:
+		if e.Response.Status >= 400 {
+			b.problems = append(b.problems, fmt.Sprintf("request %s: HTTP %d", e.Response.URL, e.Response.Status))
+		}
+	case *network.EventLoadingFailed:
+		// A fetch the page aborts on purpose (a newer view replaced it) is
+		// not a failure.
+		if !e.Canceled {
+			b.problems = append(b.problems, fmt.Sprintf("request %s failed: %s", e.RequestID, e.ErrorText))
+		}
+	case *network.EventLoadingFinished:
+		b.bytes[b.requests[e.RequestID]] += int64(e.EncodedDataLength)
+	}
+}
+
+func (b *dashBrowser) problem(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = append(b.problems, fmt.Sprintf(format, args...))
+}
+
+func (b *dashBrowser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *dashBrowser) resize(w, h int64) {
+	b.t.Helper()
+	b.run("resize", chromedp.EmulateViewport(w, h))
+}
+
+// open navigates and, for the dashboard, waits until it is fully rendered.
+func (b *dashBrowser) open(u string) {
+	b.t.Helper()
+	b.mu.Lock()
+	clear(b.bytes)
+	b.mu.Unlock()
+	b.run("navigate "+u, chromedp.Navigate(u))
+	b.renders = 0
+	if u != "about:blank" {
+		b.waitRendered()
+	}
+}
+
+// act runs actions that change the view and waits for the next full render.
+func (b *dashBrowser) act(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.run("act", actions...)
+	b.waitRendered()
+}
+
+func (b *dashBrowser) waitRendered() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	expr := fmt.Sprintf(`document.body.dataset.state === 'ready' && Number(document.body.dataset.renders) > %d ? Number(document.body.dataset.renders) : 0`, b.renders)
+	n, err := chromedp.Run(ctx, chromedp.Poll[int](expr, chromedp.WithPollingTimeout(55*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		b.t.Fatalf("dashboard did not finish rendering (after render %d): %v; problems so far: %v", b.renders, err, b.problems)
+	}
+	b.renders = n
+}
+
+func (b *dashBrowser) snapshot() *dashSnapshot {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	snap, err := chromedp.Run(ctx, chromedp.Evaluate[*dashSnapshot](snapshotJS))
+	if err != nil {
+		b.t.Fatalf("read the page: %v", err)
+	}
+	return snap
+}
+
+// logFirstLoad reports the first load's weight and time (not asserted: the
+// machine decides the time, and the budget of 250 KB is checked by review).
+func (b *dashBrowser) logFirstLoad() {
+	b.t.Helper()
+	snap := b.snapshot()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var total, api int64
+	for typ, n := range b.bytes {
+		total += n
+		if typ == network.ResourceTypeFetch || typ == network.ResourceTypeXHR {
+			api += n
+		}
+	}
+	b.t.Logf("first load: %d bytes over the wire (%d static, %d API answers; Resource Timing: %.0f bytes in %.0f requests); "+
+		"fully rendered %.0f ms after navigation start (HTML received at %.0f ms)",
+		total, total-api, api, snap.ResourceBytes, snap.ResourceCount, snap.RenderedMs, snap.NavigationMs)
+}
+
+// checkClean fails the test for every console error or warning and every
+// failed request seen during the whole test.
+func (b *dashBrowser) checkClean() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("browser: %s", p)
+	}
+}
+
+// screenshots saves desktop.png, dark.png and phone.png of a dashboard view
+// into dir; the theme follows the emulated system preference.
+func (b *dashBrowser) screenshots(view, dir string) {
+	b.t.Helper()
+	shots := []struct {
+		name          string
+		width, height int64
+		scheme        string
+	}{
+		{"desktop.png", 1280, 900, "light"},
+		{"dark.png", 1280, 900, "dark"},
+		{"phone.png", 390, 844, "light"},
+	}
+	for _, s := range shots {
+		b.resize(s.width, s.height)
+		b.setScheme(s.scheme)
+		b.open(view)
+		if bg := b.background(); (s.scheme == "dark") != isDark(bg) {
+			b.t.Errorf("%s: page background %s does not follow the %s system theme", s.name, bg, s.scheme)
+		}
+		b.screenshot(filepath.Join(dir, s.name), int(s.width))
+	}
+	b.setScheme("")
+}
+
+// setScheme emulates the system's light or dark preference ("" resets).
+func (b *dashBrowser) setScheme(scheme string) {
+	b.t.Helper()
+	params := emulation.SetEmulatedMediaParams{}
+	if scheme != "" {
+		params.Features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
+	}
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, params); err != nil {
+		b.t.Fatalf("emulate prefers-color-scheme %q: %v", scheme, err)
+	}
+}
+
+func (b *dashBrowser) background() string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	if err != nil {
+		b.t.Fatalf("read background: %v", err)
+	}
+	return bg
+}
+
+// isDark reads an "rgb(r, g, b)" colour as dark when its channels average
+// below the middle.
+func isDark(rgb string) bool {
+	var r, g, bl int
+	if _, err := fmt.Sscanf(rgb, "rgb(%d, %d, %d)", &r, &g, &bl); err != nil {
+		return false
+	}
+	return r+g+bl < 3*128
+}
+
+// screenshot saves a PNG of the whole page and checks it decodes at the
+// expected width.
+func (b *dashBrowser) screenshot(path string, width int) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		b.t.Fatalf("screenshot %s is not a PNG: %v", path, err)
+	}
+	if got := img.Bounds().Dx(); got != width {
+		b.t.Errorf("screenshot %s is %d px wide, want %d", path, got, width)
+	}
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		b.t.Fatalf("write %s: %v", path, err)
+	}
+}
