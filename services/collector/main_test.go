@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,8 +20,10 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
@@ -43,7 +47,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	grpcAddr, adminAddr := freeAddr(t), freeAddr(t)
+	grpcAddr, adminAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	var logs lockedBuffer
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
@@ -52,6 +56,8 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 		"FOOTPRINT_ADMIN_ADDR="+adminAddr,
 		"FOOTPRINT_LOG_LEVEL=info",
 		"FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr,
+		// Its own port: a collector of the local stack may hold the default.
+		"FOOTPRINT_COLLECTOR_HTTP_ADDR="+httpAddr,
 		"FOOTPRINT_COLLECTOR_API_KEYS=load_key=load",
 		"FOOTPRINT_COLLECTOR_VISITOR_SECRET=sigterm-test-visitor-secret",
 	)
@@ -80,6 +86,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 	defer conn.Close()
 	client := collectorv1.NewCollectorServiceClient(conn)
+	checkHardening(t, client, adminAddr, logs.String)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer load_key")
 
 	const workers, batch, maxCallsPerWorker = 4, 20, 2000
@@ -173,6 +180,45 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+// checkHardening checks, on the running binary, what main wires: pprof is
+// off by default, a call with two authorization values is refused and
+// counted by reason, and the JSON log has no raw librdkafka lines.
+func checkHardening(t *testing.T, client collectorv1.CollectorServiceClient, adminAddr string, logs func() string) {
+	t.Helper()
+	if code, _ := httpGet(t, "http://"+adminAddr+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ answered %d without FOOTPRINT_ADMIN_PPROF, want 404", code)
+	}
+	twoKeys := metadata.AppendToOutgoingContext(context.Background(),
+		"authorization", "Bearer load_key", "authorization", "Bearer load_key")
+	req := &collectorv1.IngestRequest{Events: []*eventv1.Event{{SiteId: "load"}}}
+	if _, err := client.Ingest(twoKeys, req); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("two authorization values: %v, want UNAUTHENTICATED", err)
+	}
+	if _, body := httpGet(t, "http://"+adminAddr+"/metrics"); !strings.Contains(body, `footprint_collector_auth_failures_total{reason="multiple"} 1`) {
+		t.Errorf("auth failure not counted by reason in /metrics")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs()), "\n") {
+		if line != "" && !strings.HasPrefix(line, "{") {
+			t.Errorf("log line is not JSON (librdkafka writing to stderr?): %q", line)
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
