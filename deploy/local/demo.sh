@@ -85,3 +85,7 @@ PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -
 	"SELECT name, device_class, count(*) AS events FROM footprint.events WHERE path LIKE '/app/%' GROUP BY 1, 2 ORDER BY 1, 2"
 clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
 	"SELECT name, device_class, count() AS events FROM footprint.events FINAL WHERE path LIKE '/app/%' GROUP BY name, device_class ORDER BY name, device_class"
+
+echo
+echo "== Dashboard (demo site, today, both stores side by side):"
+echo "   http://${FOOTPRINT_QUERY_HTTP_ADDR:-127.0.0.1:8090}/?site=demo&range=today&store=both"
