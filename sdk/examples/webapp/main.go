@@ -46,7 +46,7 @@ const visitorCookie = "fp_vid"
 
 type options struct {
 	addr, collector, apiKey, site, trusted, tracker string
-	flush                                  time.Duration
+	flush                                           time.Duration
 }
 
 func main() {
