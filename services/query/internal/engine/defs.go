@@ -1,12 +1,15 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // This file is the one definition of every metric, dimension and filterable
 // column. Both SQL dialects are generated from it (sql.go, dialect.go), and
 // docs/metrics.md describes it.
 
-// VisitGap is the longest pause between two events of one visit; a longer
+// VisitGapMicros is the longest pause between two events of one visit; a longer
 // pause starts a new visit.
 const VisitGapMicros = int64(30 * 60 * 1_000_000)
 
@@ -178,7 +181,7 @@ const MaxPropKeyLength = 64
 // The property key travels as a bound parameter, never as SQL text.
 func lookupDimension(name string) (dimensionDef, string, bool) {
 	if key, ok := strings.CutPrefix(name, PropsPrefix); ok {
-		if key == "" || len(key) > MaxPropKeyLength {
+		if key == "" || len(key) > MaxPropKeyLength || strings.ContainsRune(key, 0) || !utf8.ValidString(key) {
 			return dimensionDef{}, "", false
 		}
 		return dimensionDef{kind: kindEvent}, key, true

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
 )
@@ -97,6 +98,9 @@ func NewPlan(req *queryv1.QueryRequest, opt Options) (*Plan, error) {
 	if strings.TrimSpace(p.SiteID) == "" {
 		return nil, invalid("site_id", "required")
 	}
+	if err := checkText("site_id", p.SiteID, MaxValueLength); err != nil {
+		return nil, err
+	}
 	if _, ok := queryv1.Store_name[int32(p.Store)]; !ok {
 		return nil, invalid("store", "unknown store %d", p.Store)
 	}
@@ -119,6 +123,20 @@ func NewPlan(req *queryv1.QueryRequest, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, p.resolveInclude(req.GetInclude())
+}
+
+// checkText refuses what no store can compare: NUL bytes (PostgreSQL text
+// cannot hold them), invalid UTF-8, and overlong values.
+func checkText(field, v string, maxLen int) error {
+	switch {
+	case len(v) > maxLen:
+		return invalid(field, "longer than %d bytes", maxLen)
+	case strings.ContainsRune(v, 0):
+		return invalid(field, "contains a NUL byte")
+	case !utf8.ValidString(v):
+		return invalid(field, "is not valid UTF-8")
+	}
+	return nil
 }
 
 // LoadTimeZone resolves an IANA zone name; empty means UTC.
@@ -256,8 +274,8 @@ func (p *Plan) resolveFilters(filters []*queryv1.Filter) error {
 			return invalid(field+".values", "between 1 and %d values", MaxFilterValues)
 		}
 		for j, v := range f.GetValues() {
-			if len(v) > MaxValueLength {
-				return invalid(fmt.Sprintf("%s.values[%d]", field, j), "longer than %d bytes", MaxValueLength)
+			if err := checkText(fmt.Sprintf("%s.values[%d]", field, j), v, MaxValueLength); err != nil {
+				return err
 			}
 		}
 		p.Filters = append(p.Filters, FilterSpec{

@@ -37,24 +37,35 @@ export class Realtime {
     if (this.abort === abort) this.timer = setTimeout(() => this.tick(), REALTIME_EVERY_MS);
   }
 
+  // render shows each store's count, then one list of the top pages with
+  // a column per store (the pages of the first store first).
   render(resp) {
     const results = resp.results || [];
+    const both = results.length > 1;
     this.panel.querySelector('[data-role=timing]').replaceChildren(...timing(resp));
-    const blocks = results.map((r) => {
+    const counts = results.map((r) => {
       const store = storeKey(r.store);
       const visitors = Number(r.visitors || 0);
-      return h('div', { class: 'rt-store', dataset: { store } },
-        h('p', { class: 'rt-count' },
-          h('span', { class: 'pulse', 'aria-hidden': 'true' }),
-          h('span', { class: 'num', dataset: { store, metric: 'visitors', value: visitors } }, formatMetric('visitors', visitors)),
-          ` current visitor${visitors === 1 ? '' : 's'}${results.length > 1 ? ` (${STORES[store].label})` : ''}`),
-        (r.topPages || []).length
-          ? h('ol', { class: 'rt-pages', 'aria-label': 'Top pages right now' }, r.topPages.map((p) =>
-            h('li', {}, h('span', { class: 'label' }, p.page || '/'),
-              h('span', { class: 'num', dataset: { store, metric: 'visitors', value: Number(p.visitors || 0) } },
-                formatMetric('visitors', p.visitors)))))
-          : null);
+      return h('p', { class: 'rt-count', dataset: { store } },
+        h('span', { class: 'pulse', 'aria-hidden': 'true' }),
+        h('span', { class: 'num', dataset: { store, metric: 'visitors', value: visitors } }, formatMetric('visitors', visitors)),
+        ` current visitor${visitors === 1 ? '' : 's'}${both ? ` (${STORES[store].label})` : ''}`);
     });
-    this.body.replaceChildren(...blocks, h('p', { class: 'rt-note' }, 'Last 5 minutes, updated every 10 seconds.'));
+    const pages = [];
+    for (const r of results) {
+      for (const p of r.topPages || []) if (!pages.includes(p.page)) pages.push(p.page);
+    }
+    const byStore = results.map((r) => new Map((r.topPages || []).map((p) => [p.page, Number(p.visitors || 0)])));
+    const list = pages.length ? h('ol', { class: 'rt-pages', 'aria-label': 'Top pages right now' }, pages.map((page) =>
+      h('li', {}, h('span', { class: 'label', title: page }, page || '/'),
+        results.map((r, i) => {
+          const store = storeKey(r.store);
+          const v = byStore[i].get(page) || 0;
+          return h('span', { class: 'rt-num', dataset: { store, value: v }, title: STORES[store].label }, formatMetric('visitors', v));
+        })))) : null;
+    const head = pages.length && both ? h('div', { class: 'rt-head', 'aria-hidden': 'true' }, h('span', {}, 'Page'),
+      results.map((r) => h('span', { class: 'rt-num' }, STORES[storeKey(r.store)].short))) : null;
+    this.body.replaceChildren(h('div', { class: 'rt-counts' }, counts), head, list,
+      h('p', { class: 'rt-note' }, 'Last 5 minutes, updated every 10 seconds.'));
   }
 }
