@@ -3,7 +3,6 @@ package sink
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -55,21 +54,4 @@ func (d *Decoder) Decode(value []byte) (*eventv1.Event, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotStorable, err)
 	}
 	return ev, nil
-}
-
-// defaultDecoder serves Decode: built once, never changed.
-var defaultDecoder = sync.OnceValues(func() (*Decoder, error) {
-	return NewDecoder(DefaultConfig("writer"))
-})
-
-// Decode decodes with the default limits and drops client.ip.
-//
-// Deprecated: the loop holds a Decoder built by NewDecoder from its Config
-// (so FOOTPRINT_WRITER_KEEP_CLIENT_IP applies); Decode goes once it does.
-func Decode(value []byte) (*eventv1.Event, error) {
-	d, err := defaultDecoder()
-	if err != nil {
-		return nil, err
-	}
-	return d.Decode(value)
 }

@@ -123,12 +123,3 @@ func TestReadEnvKeepClientIP(t *testing.T) {
 		t.Fatalf("keep %v, err %v", cfg.KeepClientIP, err)
 	}
 }
-
-func TestDecodeDefaultDecoderMatchesDefaults(t *testing.T) {
-	ev := storableEvent()
-	ev.Page.Path = strings.Repeat("p", 9001)
-	_, err := Decode(marshal(t, ev))
-	if !errors.Is(err, eventcheck.ErrTooLong) {
-		t.Fatalf("Decode: %v", err)
-	}
-}
