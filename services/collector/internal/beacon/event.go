@@ -70,16 +70,16 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) int {
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, ev *eventv1.Event, ip string) int {
 	site := ev.SiteId
 	b, err := s.pipeline.Ingest(r.Context(), []*eventv1.Event{ev}, server.IngestOptions{
-		Owns:     func(s string) bool { return s == site },
+		Owns:     func(id string) bool { return id == site },
 		PeerIP:   ip,
 		DropBots: true,
 	})
 	switch {
 	case errors.Is(err, producer.ErrQueueFull):
 		w.Header().Set("Retry-After", "1")
-		return writeJSON(w, http.StatusServiceUnavailable, &fieldError{Field: "", Message: "busy; retry later"})
+		return writeJSON(w, http.StatusServiceUnavailable, &fieldError{Message: "busy; retry later"})
 	case err != nil:
-		return writeJSON(w, http.StatusServiceUnavailable, &fieldError{Field: "", Message: "event not stored; retry later"})
+		return writeJSON(w, http.StatusServiceUnavailable, &fieldError{Message: "event not stored; retry later"})
 	case b.Rejected > 0:
 		res := b.Results[0]
 		s.logger.Debug("browser event rejected", "site", site, "field", res.Field, "reason", res.RejectReason.String())
@@ -101,7 +101,7 @@ func (s *Server) dropped(w http.ResponseWriter, reason string) int {
 func (s *Server) tooMany(w http.ResponseWriter, scope string, wait time.Duration) int {
 	s.metrics.rateLimited.WithLabelValues(scope).Inc()
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
-	return writeJSON(w, http.StatusTooManyRequests, &fieldError{Field: "", Message: "rate limited (" + scope + ")"})
+	return writeJSON(w, http.StatusTooManyRequests, &fieldError{Message: "rate limited (" + scope + ")"})
 }
 
 // preflight answers a CORS preflight. The tracker sends simple requests that

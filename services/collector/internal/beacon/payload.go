@@ -15,7 +15,7 @@ import (
 
 // fieldError is a client error about one field of the payload (answered with 400).
 type fieldError struct {
-	Field   string `json:"field"`
+	Field   string `json:"field,omitempty"`
 	Message string `json:"error"`
 }
 
