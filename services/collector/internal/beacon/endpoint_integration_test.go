@@ -1,6 +1,7 @@
 package beacon_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -8,6 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/footprint/footprint/services/collector/internal/beacon"
@@ -245,5 +252,36 @@ func TestTrackerIsServedOnRenamedPaths(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("renamed event path: status %d", resp.StatusCode)
+	}
+}
+
+func TestBothFrontEndsStoreTheSameEvent(t *testing.T) {
+	e := startEndpoint(t, "", nil)
+	if resp := e.post(t, pageView, nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("http: status %d", resp.StatusCode)
+	}
+	conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+grpcKey)
+	_, err = collectorv1.NewCollectorServiceClient(conn).Ingest(ctx, &collectorv1.IngestRequest{Events: []*eventv1.Event{{
+		SiteId: "site-a", Name: "page_view",
+		Page:   &eventv1.Page{Url: "http://shop.example/pricing?utm_source=news", Referrer: "https://www.google.com/", Title: "Pricing"},
+		Client: &eventv1.ClientContext{UserAgent: chromeUA, Locale: "en-GB", TimeZone: "Europe/London", ScreenWidth: 1280, ScreenHeight: 800},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := e.events(t)
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2", len(evs))
+	}
+	// One pipeline: the same event from the same client comes out the same, visitor id included.
+	a, b := evs[0], evs[1]
+	if a.VisitorId != b.VisitorId || !proto.Equal(a.Page, b.Page) || !proto.Equal(a.Client, b.Client) ||
+		!proto.Equal(a.Enrichment, b.Enrichment) || !proto.Equal(a.Utm, b.Utm) {
+		t.Fatalf("the front ends disagree:\n http/grpc %v\n grpc/http %v", a, b)
 	}
 }
