@@ -75,11 +75,21 @@ func (c *Checker) Limits() Limits { return c.limits }
 // kept); the order of the checks is fixed, so both writers report the same
 // reason for the same message.
 func (c *Checker) Storable(ev *eventv1.Event) error {
+	return c.StorableEncoded(ev, proto.Size(ev))
+}
+
+// StorableEncoded is Storable for an event decoded from size bytes (a Kafka
+// message value): the size is not computed again (it was a third of
+// Storable's time).
+func (c *Checker) StorableEncoded(ev *eventv1.Event, size int) error {
 	if _, err := ParseEventID(ev.GetEventId()); err != nil {
 		return err
 	}
+	if limit := c.limits.MaxStoredEventBytes(); size > limit {
+		return fieldErr("", ErrTooLarge, "encoded event is %d bytes, more than the limit of %d", size, limit)
+	}
 	for _, check := range []func(*eventv1.Event) error{
-		c.StoredSize, c.IDs, c.Name, c.Times, c.Page, c.HTTP, c.Client, c.UTM, c.Properties, c.Enrichment,
+		c.IDs, c.Name, c.Times, c.Page, c.HTTP, c.Client, c.UTM, c.Properties, c.Enrichment,
 	} {
 		if err := check(ev); err != nil {
 			return err
@@ -92,14 +102,6 @@ func (c *Checker) Storable(ev *eventv1.Event) error {
 func (c *Checker) ReceivedSize(ev *eventv1.Event) error {
 	if size := proto.Size(ev); size > c.limits.MaxEventBytes {
 		return fieldErr("", ErrTooLarge, "encoded event is %d bytes, more than the limit of %d", size, c.limits.MaxEventBytes)
-	}
-	return nil
-}
-
-// StoredSize checks the encoded size of an enriched event (MaxStoredEventBytes).
-func (c *Checker) StoredSize(ev *eventv1.Event) error {
-	if size, limit := proto.Size(ev), c.limits.MaxStoredEventBytes(); size > limit {
-		return fieldErr("", ErrTooLarge, "encoded event is %d bytes, more than the limit of %d", size, limit)
 	}
 	return nil
 }
@@ -194,29 +196,37 @@ func (c *Checker) UTM(ev *eventv1.Event) error {
 		"utm.term", u.GetTerm(), "utm.content", u.GetContent())
 }
 
-// Properties checks the number of properties and each key and value. Keys
-// are checked in sorted order, so the same event always reports the same
-// first problem.
+// Properties checks the number of properties and each key and value. When
+// several fail, the first in sorted key order is reported, so the same event
+// always gets the same reason (map order is random).
 func (c *Checker) Properties(ev *eventv1.Event) error {
 	props := ev.GetProperties()
 	if len(props) > c.limits.MaxProperties {
 		return fieldErr("properties", ErrTooManyProperties, "%d properties, more than the limit of %d", len(props), c.limits.MaxProperties)
 	}
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		field := "properties[" + strconv.Quote(Truncate(k, 80)) + "]"
-		switch {
-		case k == "":
-			return fieldErr(field, ErrRequired, "property key is empty")
-		case len(k) > c.limits.MaxPropertyKeyLength:
-			return fieldErr(field, ErrTooLong, "property key is %d bytes, more than the limit of %d", len(k), c.limits.MaxPropertyKeyLength)
-		case len(props[k]) > c.limits.MaxPropertyValueLength:
-			return fieldErr(field, ErrTooLong, "property value is %d bytes, more than the limit of %d", len(props[k]), c.limits.MaxPropertyValueLength)
+	var failing []string // sorted only when something fails: the common case allocates nothing
+	for k, v := range props {
+		if c.property(k, v) != nil {
+			failing = append(failing, k)
 		}
+	}
+	if len(failing) == 0 {
+		return nil
+	}
+	slices.Sort(failing)
+	return c.property(failing[0], props[failing[0]])
+}
+
+// property checks one property key and value.
+func (c *Checker) property(k, v string) error {
+	field := func() string { return "properties[" + strconv.Quote(Truncate(k, 80)) + "]" }
+	switch {
+	case k == "":
+		return fieldErr(field(), ErrRequired, "property key is empty")
+	case len(k) > c.limits.MaxPropertyKeyLength:
+		return fieldErr(field(), ErrTooLong, "property key is %d bytes, more than the limit of %d", len(k), c.limits.MaxPropertyKeyLength)
+	case len(v) > c.limits.MaxPropertyValueLength:
+		return fieldErr(field(), ErrTooLong, "property value is %d bytes, more than the limit of %d", len(v), c.limits.MaxPropertyValueLength)
 	}
 	return nil
 }

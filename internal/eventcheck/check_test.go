@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -200,5 +201,46 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 	}
 	if got := Truncate("a\xffb", 10); got != "a\uFFFDb" {
 		t.Fatalf("invalid utf8: %q", got)
+	}
+}
+
+// BenchmarkStorable: the writers run Storable on every message.
+func BenchmarkStorable(b *testing.B) {
+	c, err := New(DefaultLimits())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := stored()
+	for b.Loop() {
+		if err := c.Storable(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStorableEncoded: the writers' path, with the message's size known.
+func BenchmarkStorableEncoded(b *testing.B) {
+	c, err := New(DefaultLimits())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := stored()
+	size := proto.Size(ev)
+	for b.Loop() {
+		if err := c.StorableEncoded(ev, size); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestStorableEncodedUsesTheGivenSize(t *testing.T) {
+	c := newChecker(t)
+	ev := stored()
+	if err := c.StorableEncoded(ev, proto.Size(ev)); err != nil {
+		t.Fatal(err)
+	}
+	limit := DefaultLimits().MaxStoredEventBytes()
+	if err := c.StorableEncoded(ev, limit+1); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("size over the stored limit: %v", err)
 	}
 }

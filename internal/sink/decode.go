@@ -38,7 +38,7 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 
 // Decode unmarshals a Kafka message value into an event, drops client.ip
 // unless the writer keeps it, and checks that a store can hold the event
-// (eventcheck.Checker.Storable). The error says why not; such a message goes
+// (eventcheck.Checker.StorableEncoded: Storable with the value's size). The error says why not; such a message goes
 // to the DLQ.
 func (d *Decoder) Decode(value []byte) (*eventv1.Event, error) {
 	ev := &eventv1.Event{}
@@ -50,7 +50,7 @@ func (d *Decoder) Decode(value []byte) (*eventv1.Event, error) {
 	if c := ev.GetClient(); c != nil && !d.keepClientIP {
 		c.Ip = ""
 	}
-	if err := d.check.Storable(ev); err != nil {
+	if err := d.check.StorableEncoded(ev, len(value)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotStorable, err)
 	}
 	return ev, nil
