@@ -59,6 +59,14 @@ for entry in "${FUZZ_TARGETS[@]}"; do
 	fi
 done
 
+# The chdb-core check: the ClickHouse DDL, the writer's inserts and every dashboard query
+# text on a current ClickHouse release (in-process), next to the 18.16 server above.
+echo "=== chdb-core check (scripts/chdb-check.sh)"
+if ! bash scripts/chdb-check.sh >"$LOGDIR/chdb-check.out" 2>&1; then
+	failed_modules+=("chdb-check")
+fi
+tail -n 20 "$LOGDIR/chdb-check.out"
+
 passed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- PASS' || true)
 failed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- FAIL' || true)
 skipped=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- SKIP' || true)

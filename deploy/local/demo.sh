@@ -87,5 +87,23 @@ clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_
 	"SELECT name, device_class, count() AS events FROM footprint.events FINAL WHERE path LIKE '/app/%' GROUP BY name, device_class ORDER BY name, device_class"
 
 echo
+echo "== One dashboard query answered by both stores (store: BOTH): today's top pages"
+query_addr=${FOOTPRINT_QUERY_HTTP_ADDR:-127.0.0.1:8090}
+answer=$(curl -fsS -H 'authorization: Bearer fp_dev_read_key' \
+	-d '{"siteId":"demo","dateRange":{"preset":"today"},"metrics":["visitors","pageviews"],"dimensions":["event:page"],"limit":5,"store":"STORE_BOTH"}' \
+	"http://$query_addr/api/v1/query") || die "the query service (http://$query_addr) did not answer"
+python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+for res in r["results"]:
+    print("  %s (%.1f ms)" % (res["store"], res.get("durationMs", 0)))
+    for row in res.get("rows", []):
+        print("    %-36s visitors %5g  pageviews %5g" % (row["dimensions"][0], row["metrics"][0], row["metrics"][1]))
+p = r.get("parity", {})
+print("  match: %s %s" % (str(p.get("match", False)).lower(), "; ".join(p.get("differences", []))))
+sys.exit(0 if p.get("match") else 1)
+' "$answer" || die "PostgreSQL and ClickHouse answered differently"
+
+echo
 echo "== Dashboard (demo site, today, both stores side by side):"
 echo "   http://${FOOTPRINT_QUERY_HTTP_ADDR:-127.0.0.1:8090}/?site=demo&range=today&store=both"

@@ -200,7 +200,7 @@ func Vars() []Var {
 			func(c *Config) *string { return &c.GRPCAddr }),
 		str("FOOTPRINT_QUERY_HTTP_ADDR", "HTTP listen address: the dashboard at / and the JSON API (grpc-gateway) under /api/v1/.",
 			func(c *Config) *string { return &c.HTTPAddr }),
-		str("FOOTPRINT_ADMIN_ADDR", "Admin HTTP address: /metrics, /healthz, /readyz (ready when both stores answer), /debug/pprof.",
+		str("FOOTPRINT_ADMIN_ADDR", "Admin HTTP address: /metrics, /healthz, /readyz (ready when both stores answer), /debug/pprof/ when FOOTPRINT_ADMIN_PPROF is true.",
 			func(c *Config) *string { return &c.Admin.Addr }),
 		boolean("FOOTPRINT_ADMIN_PPROF", "Serve /debug/pprof/ on the admin port (off: it exposes profiles to whoever reaches the port).",
 			func(c *Config) *bool { return &c.Admin.Pprof }),
