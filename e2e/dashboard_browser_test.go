@@ -889,9 +889,9 @@ func (b *dashBrowser) onEvent(ev any) {
 			b.problems = append(b.problems, fmt.Sprintf("request %s: HTTP %d", e.Response.URL, e.Response.Status))
 		}
 	case *network.EventLoadingFailed:
-		// A fetch the page aborts on purpose (a newer view replaced it) is
-		// not a failure.
-		if !e.Canceled {
+		// A fetch the page aborts on purpose (a newer view replaced it) or
+		// that a navigation cut off is the client's choice, not a failure.
+		if !e.Canceled && e.ErrorText != "net::ERR_ABORTED" {
 			b.problems = append(b.problems, fmt.Sprintf("request %s failed: %s", e.RequestID, e.ErrorText))
 		}
 	case *network.EventLoadingFinished:

@@ -3,6 +3,7 @@
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const percent = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 export const METRIC_LABELS = {
   visitors: 'Visitors',
@@ -22,7 +23,7 @@ export function formatMetric(metric, value) {
       return decimal.format(v);
     case 'bounce_rate':
     case 'percentage':
-      return `${decimal.format(v)}%`;
+      return `${percent.format(v)}%`;
     case 'visit_duration':
       return formatDuration(v);
     default:
