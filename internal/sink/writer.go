@@ -23,14 +23,17 @@ type ClosableStore interface {
 }
 
 // StoreConfig is a store's configuration as a writer binary needs it.
-type StoreConfig interface {
+type StoreConfig[S any] interface {
+	// FromEnv returns the configuration with the store's FOOTPRINT_*
+	// variables applied.
+	FromEnv(env *envconfig.Reader) S
 	Validate() error
 	// Maintenance is how often the service runs the store's Maintain.
 	Maintenance() time.Duration
 }
 
 // WriterConfig is everything a writer binary reads from the environment.
-type WriterConfig[S StoreConfig] struct {
+type WriterConfig[S StoreConfig[S]] struct {
 	Sink     Config
 	Store    S
 	Admin    admin.Config
@@ -40,7 +43,7 @@ type WriterConfig[S StoreConfig] struct {
 // Writer is one writer binary: what differs between pg-writer and
 // ch-writer is its name, its default admin address and its store. Both
 // mains are a Writer value and a call to Main.
-type Writer[S StoreConfig] struct {
+type Writer[S StoreConfig[S], T ClosableStore] struct {
 	// Name is the service name, for example "pg-writer"; with dashes
 	// replaced by underscores it is the writer label of the metrics.
 	Name string
@@ -48,15 +51,13 @@ type Writer[S StoreConfig] struct {
 	AdminAddr string
 	// Store is the store's default configuration.
 	Store S
-	// ReadStoreEnv maps the store's FOOTPRINT_* variables onto its config.
-	ReadStoreEnv func(env *envconfig.Reader, cfg *S)
 	// Open opens the store (it may not be reachable yet: the service
 	// retries its migrations until it is).
-	Open func(ctx context.Context, cfg S, logger *slog.Logger) (ClosableStore, error)
+	Open func(ctx context.Context, cfg S, logger *slog.Logger) (T, error)
 }
 
 // LoadConfig maps the environment onto the defaults and validates it all.
-func (w Writer[S]) LoadConfig(getenv func(string) string) (WriterConfig[S], error) {
+func (w Writer[S, T]) LoadConfig(getenv func(string) string) (WriterConfig[S], error) {
 	cfg := WriterConfig[S]{
 		Sink:  DefaultConfig(strings.ReplaceAll(w.Name, "-", "_")),
 		Store: w.Store,
@@ -65,13 +66,13 @@ func (w Writer[S]) LoadConfig(getenv func(string) string) (WriterConfig[S], erro
 	env := envconfig.New(getenv)
 	cfg.Sink.ReadEnv(env) // FOOTPRINT_KAFKA_* and FOOTPRINT_WRITER_*, shared by both writers
 	env.String("FOOTPRINT_ADMIN_ADDR", &cfg.Admin.Addr)
-	w.ReadStoreEnv(env, &cfg.Store)
+	cfg.Store = cfg.Store.FromEnv(env)
 	env.LogLevel("FOOTPRINT_LOG_LEVEL", &cfg.LogLevel)
 	return cfg, errors.Join(env.Err(), cfg.Sink.Validate(), cfg.Store.Validate(), cfg.Admin.Validate())
 }
 
 // Main runs the writer until SIGTERM or SIGINT and exits 1 on an error.
-func (w Writer[S]) Main() {
+func (w Writer[S, T]) Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	err := w.Run(ctx, os.Getenv, os.Stderr)
 	stop()
@@ -82,7 +83,7 @@ func (w Writer[S]) Main() {
 }
 
 // Run is the whole program; it returns nil after a clean shutdown.
-func (w Writer[S]) Run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+func (w Writer[S, T]) Run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := w.LoadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -9,10 +9,8 @@ replace (
 )
 
 require (
-	github.com/footprint/footprint/gen v0.0.0
 	github.com/footprint/footprint/internal v0.0.0
 	github.com/footprint/footprint/store v0.0.0
-	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -24,6 +22,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1 // indirect
+	github.com/footprint/footprint/gen v0.0.0 // indirect
 	github.com/go-faster/city v1.0.1 // indirect
 	github.com/go-faster/errors v0.8.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
@@ -52,4 +51,5 @@ require (
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )

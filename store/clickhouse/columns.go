@@ -17,8 +17,7 @@ import (
 // the one list below, in its order: a new event field is one migration plus
 // one entry here.
 type column struct {
-	name string
-	typ  string
+	eventrow.Column // name and SQL type
 	// selectExpr reads the column back when the driver cannot scan it
 	// as is (UUID and Enum8 are read as strings); empty means the name.
 	selectExpr string
@@ -35,7 +34,7 @@ type scratch struct{ propertyKeys []string }
 
 // typed builds a column whose read-back scans a T and hands it to set.
 func typed[T any](name, typ string, value func(*eventv1.Event) any, set func(*eventv1.Event, *scratch, T)) column {
-	return column{name: name, typ: typ, value: value, read: func(ev *eventv1.Event, sc *scratch) (any, func()) {
+	return column{Column: eventrow.Column{Name: name, Type: typ}, value: value, read: func(ev *eventv1.Event, sc *scratch) (any, func()) {
 		v := new(T)
 		return v, func() { set(ev, sc, *v) }
 	}}
@@ -82,7 +81,7 @@ const deviceClassType = "Enum8('unspecified' = 0, 'desktop' = 1, 'mobile' = 2, '
 // columns is the events table, in the migrations' column order.
 var columns = concat(
 	[]column{
-		{name: "event_id", typ: "UUID", selectExpr: "toString(event_id)",
+		{Column: eventrow.Column{Name: "event_id", Type: "UUID"}, selectExpr: "toString(event_id)",
 			value: func(ev *eventv1.Event) any { return ev.GetEventId() },
 			read:  func(ev *eventv1.Event, _ *scratch) (any, func()) { return &ev.EventId, func() {} }},
 		str("site_id", (*eventv1.Event).GetSiteId, func(ev *eventv1.Event, v string) { ev.SiteId = v }),
@@ -121,7 +120,7 @@ var columns = concat(
 		str("browser_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetBrowserVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.BrowserVersion = v }),
 		str("os", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOs() }, func(ev *eventv1.Event, v string) { ev.Enrichment.Os = v }),
 		str("os_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOsVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.OsVersion = v }),
-		{name: "device_class", typ: deviceClassType, selectExpr: "toString(device_class)",
+		{Column: eventrow.Column{Name: "device_class", Type: deviceClassType}, selectExpr: "toString(device_class)",
 			value: func(ev *eventv1.Event) any { return eventrow.DeviceClassName(ev.GetEnrichment().GetDeviceClass()) },
 			read: func(ev *eventv1.Event, _ *scratch) (any, func()) {
 				v := new(string)
@@ -143,21 +142,11 @@ func concat(parts ...[]column) []column {
 	return out
 }
 
-// columnNames is the INSERT column list (18.16 rejects a batch INSERT
-// without one), in table order.
-func columnNames() []string {
-	names := make([]string, len(columns))
-	for i, c := range columns {
-		names[i] = c.name
-	}
-	return names
-}
-
 // selectList reads every column back, in table order.
 func selectList() []string {
 	exprs := make([]string, len(columns))
 	for i, c := range columns {
-		exprs[i] = c.name
+		exprs[i] = c.Name
 		if c.selectExpr != "" {
 			exprs[i] = c.selectExpr
 		}

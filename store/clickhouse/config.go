@@ -10,54 +10,56 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/footprint/footprint/internal/envconfig"
+	"github.com/footprint/footprint/store/upkeep"
 )
 
-// Named configuration errors.
+// Named configuration errors (and upkeep.ErrKeep, upkeep.ErrEvery).
 var (
-	ErrAddr        = errors.New("clickhouse store: addr must be host:port")
-	ErrDatabase    = errors.New("clickhouse store: database is required")
-	ErrRetention   = errors.New("clickhouse store: retention months must be >= 0")
-	ErrMaintenance = errors.New("clickhouse store: maintenance interval must be at least 1s")
+	ErrAddr     = errors.New("clickhouse store: addr must be host:port")
+	ErrDatabase = errors.New("clickhouse store: database is required")
 )
 
 // Config configures the ClickHouse store.
 type Config struct {
-	Addr                string        `help:"ClickHouse native-protocol address (host:port)"`
-	Database            string        `help:"database holding the events table and the migration table"`
-	User                string        `help:"ClickHouse user"`
-	Password            string        `help:"ClickHouse password"`
-	RetentionMonths     int           `help:"drop monthly partitions older than this many months; 0 keeps everything"`
-	MaintenanceInterval time.Duration `help:"how often retention is applied"`
+	// Addr is the native-protocol address (host:port).
+	Addr string
+	// Database holds the events, the keys and the migration table.
+	Database       string
+	User, Password string
+	// Upkeep: Keep is in months (monthly partitions).
+	Upkeep upkeep.Schedule
 }
 
 // DefaultConfig matches the local stack.
 func DefaultConfig() Config {
-	return Config{
-		Addr:                "127.0.0.1:9000",
-		Database:            "footprint",
-		User:                "default",
-		RetentionMonths:     0,
-		MaintenanceInterval: time.Hour,
+	return Config{Addr: "127.0.0.1:9000", Database: "footprint", User: "default", Upkeep: upkeep.Default()}
+}
+
+// FromEnv returns c with the FOOTPRINT_CH_* variables applied (the
+// ch-writer's README lists them).
+func (c Config) FromEnv(env *envconfig.Reader) Config {
+	for name, dst := range map[string]*string{
+		"FOOTPRINT_CH_ADDR": &c.Addr, "FOOTPRINT_CH_DATABASE": &c.Database, "FOOTPRINT_CH_USER": &c.User, "FOOTPRINT_CH_PASSWORD": &c.Password,
+	} {
+		env.String(name, dst)
 	}
+	c.Upkeep = c.Upkeep.FromEnv(env, "FOOTPRINT_CH_RETENTION_MONTHS", "FOOTPRINT_CH_MAINTENANCE_INTERVAL")
+	return c
 }
 
 // Maintenance is how often the writer runs Maintain.
-func (c Config) Maintenance() time.Duration { return c.MaintenanceInterval }
+func (c Config) Maintenance() time.Duration { return c.Upkeep.Maintenance() }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {
-	var errs []error
+	errs := []error{c.Upkeep.Validate()}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, ErrAddr)
 	}
 	if c.Database == "" {
 		errs = append(errs, ErrDatabase)
-	}
-	if c.RetentionMonths < 0 {
-		errs = append(errs, ErrRetention)
-	}
-	if c.MaintenanceInterval < time.Second {
-		errs = append(errs, ErrMaintenance)
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +57,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	s := &Store{cfg: cfg, conn: conn, log: logger,
-		insert: "INSERT INTO events (" + strings.Join(columnNames(), ", ") + ")"}
+		insert: "INSERT INTO events (" + strings.Join(eventrow.Names(columns), ", ") + ")"}
 	return s, nil
 }
 
@@ -171,7 +173,11 @@ func splitStatements(body string) []string {
 // identical copies that ReplacingMergeTree collapses.
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	events = eventrow.KeepFirst(events)
-	stored, err := s.storedIDs(ctx, events)
+	ids := make([]string, len(events))
+	for i, ev := range events {
+		ids[i] = ev.GetEventId()
+	}
+	stored, err := s.storedIDs(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -190,16 +196,26 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	return s.appendKeys(ctx, fresh)
 }
 
-// storedIDs returns which of the events' ids event_keys holds. The ids go
+// StoredIDs returns which of ids are stored (lower case), for tools and
+// the benchmark's visibility poll. An id is recorded once its event is.
+func (s *Store) StoredIDs(ctx context.Context, ids []string) ([]string, error) {
+	stored, err := s.storedIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Collect(maps.Keys(stored)), nil
+}
+
+// storedIDs returns which of ids event_keys holds, in lower case. The ids go
 // to the server as an external table: a 50,000-id IN list would exceed
 // max_query_size.
-func (s *Store) storedIDs(ctx context.Context, events []*eventv1.Event) (map[string]struct{}, error) {
+func (s *Store) storedIDs(ctx context.Context, batch []string) (map[string]struct{}, error) {
 	ids, err := ext.NewTable("batch_ids", ext.Column("event_id", "String"))
 	if err != nil {
 		return nil, fmt.Errorf("batch ids table: %w", err)
 	}
-	for _, ev := range events {
-		if err := ids.Append(ev.GetEventId()); err != nil {
+	for _, id := range batch {
+		if err := ids.Append(id); err != nil {
 			return nil, fmt.Errorf("batch ids table: %w", err)
 		}
 	}
@@ -313,14 +329,14 @@ func (s *Store) counts(ctx context.Context, where string, args ...any) (rows, di
 	return int64(r), int64(d), nil
 }
 
-// Maintain drops monthly partitions older than RetentionMonths (0 keeps
+// Maintain drops monthly partitions older than Upkeep.Keep months (0 keeps
 // all), of the events and of their keys alike.
 func (s *Store) Maintain(ctx context.Context, now time.Time) error {
-	if s.cfg.RetentionMonths == 0 {
+	if s.cfg.Upkeep.Keep == 0 {
 		return nil
 	}
 	y, m, _ := now.UTC().Date()
-	cutoff := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -s.cfg.RetentionMonths, 0)
+	cutoff := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -s.cfg.Upkeep.Keep, 0)
 	cut := uint32(cutoff.Year()*100 + int(cutoff.Month()))
 	for _, table := range []string{"events", "event_keys"} {
 		if err := s.dropPartitionsBefore(ctx, table, cut); err != nil {

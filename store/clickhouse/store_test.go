@@ -3,15 +3,18 @@ package clickhouse
 import (
 	"context"
 	"errors"
-	"strings"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/envconfig"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/store/eventrow"
+	"github.com/footprint/footprint/store/upkeep"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -102,7 +105,7 @@ func TestRetention(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s.cfg.RetentionMonths = 2
+	s.cfg.Upkeep.Keep = 2
 	if err := s.Maintain(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -138,22 +141,16 @@ func TestColumnsMatchMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = rows.Close() }()
-	type col struct{ name, typ string }
-	var migrated []col
+	var migrated []eventrow.Column
 	for rows.Next() {
-		var c col
-		if err := rows.Scan(&c.name, &c.typ); err != nil {
+		var c eventrow.Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
 			t.Fatal(err)
 		}
 		migrated = append(migrated, c)
 	}
-	if len(migrated) != len(columns) {
-		t.Errorf("migrations create %d columns, the column table has %d", len(migrated), len(columns))
-	}
-	for i := range min(len(migrated), len(columns)) {
-		if got, want := migrated[i], (col{columns[i].name, columns[i].typ}); got != want {
-			t.Errorf("column %d: migrated %v, column table %v", i+1, got, want)
-		}
+	for _, d := range eventrow.ColumnDiff(migrated, eventrow.Declarations(columns)) {
+		t.Error(d)
 	}
 }
 
@@ -190,17 +187,12 @@ func TestFirstCopyWins(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	first, inBatch := at(sinktest.NewEvent("site"), now), at(sinktest.NewEvent("site"), now.AddDate(0, 0, -20))
-	retry := func(ev *eventv1.Event, days int) *eventv1.Event {
-		c := proto.Clone(ev).(*eventv1.Event)
-		c.Name, c.Page.Path = "retried", "/other"
-		return at(c, ev.GetOccurredAt().AsTime().AddDate(0, 0, days))
-	}
 	if err := s.WriteBatch(ctx, []*eventv1.Event{first}); err != nil {
 		t.Fatal(err)
 	}
-	upper := retry(first, 1)
+	upper := sinktest.OtherCopy(first, 1)
 	upper.EventId = strings.ToUpper(upper.EventId)
-	if err := s.WriteBatch(ctx, []*eventv1.Event{retry(first, -3), inBatch, retry(inBatch, 2), upper}); err != nil {
+	if err := s.WriteBatch(ctx, []*eventv1.Event{sinktest.OtherCopy(first, -3), inBatch, sinktest.OtherCopy(inBatch, 2), upper}); err != nil {
 		t.Fatal(err)
 	}
 	var raw uint64
@@ -210,6 +202,9 @@ func TestFirstCopyWins(t *testing.T) {
 	if rows, distinct, err := s.Counts(ctx); err != nil || rows != 2 || distinct != 2 || raw != 2 {
 		t.Fatalf("counts %d/%d (%v), raw %d, want 2", rows, distinct, err, raw)
 	}
+	if ids, err := s.StoredIDs(ctx, []string{first.GetEventId(), "00000000-0000-4000-8000-000000000001"}); err != nil || len(ids) != 1 || ids[0] != first.GetEventId() {
+		t.Fatalf("StoredIDs = %v (%v), want only %s", ids, err, first.GetEventId())
+	}
 	for _, want := range []*eventv1.Event{first, inBatch} {
 		got, err := s.ReadEvent(ctx, want.GetEventId())
 		if err != nil {
@@ -217,6 +212,25 @@ func TestFirstCopyWins(t *testing.T) {
 		}
 		if !proto.Equal(got, want) {
 			t.Fatalf("kept\n%v\nwant the first copy\n%v", got, want)
+		}
+	}
+}
+
+// FOOTPRINT_CH_* apply over the defaults; invalid values are named errors.
+func TestConfigFromEnv(t *testing.T) {
+	vars := map[string]string{"FOOTPRINT_CH_USER": "footprint_writer", "FOOTPRINT_CH_PASSWORD": "pw", "FOOTPRINT_CH_RETENTION_MONTHS": "13"}
+	env := envconfig.New(func(k string) string { return vars[k] })
+	cfg := DefaultConfig().FromEnv(env)
+	if err := env.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9000" || cfg.Database != "footprint" || cfg.User != "footprint_writer" || cfg.Password != "pw" || cfg.Upkeep.Keep != 13 {
+		t.Fatalf("config %+v", cfg)
+	}
+	invalid := Config{Addr: "nohost"}
+	for _, want := range []error{ErrAddr, ErrDatabase, upkeep.ErrEvery} {
+		if !errors.Is(invalid.Validate(), want) {
+			t.Errorf("%v is missing from %v", want, invalid.Validate())
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package eventrow
 
 import (
+	"fmt"
 	"strings"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -60,4 +61,49 @@ func KeepFirst(events []*eventv1.Event) []*eventv1.Event {
 		return events
 	}
 	return out
+}
+
+// Column is a column's name and type, as a store's column table declares
+// it (each store's column embeds one) and as the database reports it.
+type Column struct{ Name, Type string }
+
+// Declared is a column of a store's column table.
+type Declared interface{ Declaration() Column }
+
+// Declaration is the column's name and type.
+func (c Column) Declaration() Column { return c }
+
+// Declarations returns the names and types of a column table, in order.
+func Declarations[C Declared](table []C) []Column {
+	out := make([]Column, len(table))
+	for i, c := range table {
+		out[i] = c.Declaration()
+	}
+	return out
+}
+
+// Names returns the column names of a column table, in order: the column
+// list of a COPY, an INSERT or a SELECT.
+func Names[C Declared](table []C) []string {
+	out := make([]string, len(table))
+	for i, c := range table {
+		out[i] = c.Declaration().Name
+	}
+	return out
+}
+
+// ColumnDiff lists how the migrated columns (as the database reports them,
+// in order) differ from the declared ones (a store's column table): empty
+// when they are the same. Each store's tests check its table with it.
+func ColumnDiff(migrated, declared []Column) []string {
+	var diffs []string
+	if len(migrated) != len(declared) {
+		diffs = append(diffs, fmt.Sprintf("migrations create %d columns, the column table has %d", len(migrated), len(declared)))
+	}
+	for i := range min(len(migrated), len(declared)) {
+		if migrated[i] != declared[i] {
+			diffs = append(diffs, fmt.Sprintf("column %d: migrated %v, column table %v", i+1, migrated[i], declared[i]))
+		}
+	}
+	return diffs
 }

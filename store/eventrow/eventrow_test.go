@@ -33,3 +33,13 @@ func TestKeepFirst(t *testing.T) {
 		t.Fatalf("no repeats: want the same slice back, got %v", got)
 	}
 }
+
+func TestColumnDiff(t *testing.T) {
+	declared := []Column{{"event_id", "uuid"}, {"name", "text"}}
+	if d := ColumnDiff(declared, declared); len(d) != 0 {
+		t.Fatalf("same columns: %v", d)
+	}
+	if d := ColumnDiff([]Column{{"event_id", "uuid"}, {"name", "varchar"}, {"extra", "text"}}, declared); len(d) != 2 {
+		t.Fatalf("a changed type and an extra column: %v", d)
+	}
+}

@@ -22,8 +22,7 @@ import (
 // and the read-back scan are all derived from the one list below, in its
 // order: a new event field is one migration plus one entry here.
 type column struct {
-	name string
-	typ  string
+	eventrow.Column // name and SQL type
 	// value returns what COPY writes; an error rejects the event.
 	value func(*eventv1.Event) (any, error)
 	// read returns the Scan destination for an event made by
@@ -33,7 +32,7 @@ type column struct {
 
 // scanned builds a column whose read-back scans a T and hands it to set.
 func scanned[T any](name, typ string, value func(*eventv1.Event) (any, error), set func(*eventv1.Event, T) error) column {
-	return column{name: name, typ: typ, value: value, read: func(ev *eventv1.Event) (any, func() error) {
+	return column{Column: eventrow.Column{Name: name, Type: typ}, value: value, read: func(ev *eventv1.Event) (any, func() error) {
 		v := new(T)
 		return v, func() error { return set(ev, *v) }
 	}}
@@ -119,7 +118,7 @@ func keyPicker() func(row []any) []any {
 	idx := make([]int, len(keyColumns))
 	for i, name := range keyColumns {
 		for j, c := range columns {
-			if c.name == name {
+			if c.Name == name {
 				idx[i] = j
 			}
 		}
@@ -133,22 +132,13 @@ func keyPicker() func(row []any) []any {
 	}
 }
 
-// columnNames is the column list COPY and SELECT name, in table order.
-func columnNames() []string {
-	names := make([]string, len(columns))
-	for i, c := range columns {
-		names[i] = c.name
-	}
-	return names
-}
-
 // toRow is the COPY row of an event.
 func toRow(ev *eventv1.Event) ([]any, error) {
 	row := make([]any, len(columns))
 	for i, c := range columns {
 		v, err := c.value(ev)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
 		row[i] = v
 	}

@@ -16,7 +16,7 @@ const partitionLayout = "20060102"
 func partitionName(day time.Time) string { return "events_p" + day.Format(partitionLayout) }
 
 // Maintain creates the daily partitions from today to PartitionsAhead days
-// ahead and, when RetentionDays > 0, drops partitions (and deletes rows of
+// ahead and, when Upkeep.Keep > 0, drops partitions (and deletes rows of
 // the default partition) older than the retention. It is idempotent.
 func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -40,8 +40,8 @@ func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("create partition %s: %w", partitionName(day), err))
 		}
 	}
-	if s.cfg.RetentionDays > 0 {
-		if err := s.applyRetention(ctx, today.AddDate(0, 0, -s.cfg.RetentionDays)); err != nil {
+	if s.cfg.Upkeep.Keep > 0 {
+		if err := s.applyRetention(ctx, today.AddDate(0, 0, -s.cfg.Upkeep.Keep)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -55,7 +55,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	s := &Store{cfg: cfg, pool: pool, log: logger,
 		events: pgx.Identifier{cfg.Schema, "events"}.Sanitize(), keys: pgx.Identifier{cfg.Schema, "event_keys"}.Sanitize()}
-	cols := strings.Join(columnNames(), ", ")
+	cols := strings.Join(eventrow.Names(columns), ", ")
 	// The key insert skips ids stored already (by an earlier batch, a
 	// redelivery, or a concurrent replica: the primary key serialises
 	// them); only the staged rows of ids it inserted reach events.
@@ -134,7 +134,7 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "event_keys"}, keyColumns, pgx.CopyFromRows(keys)); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "events"}, columnNames(), pgx.CopyFromRows(rows))
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "events"}, eventrow.Names(columns), pgx.CopyFromRows(rows))
 		return err
 	})
 	if err == nil {
@@ -149,7 +149,7 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE "+s.events+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, columnNames(), pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, eventrow.Names(columns), pgx.CopyFromRows(rows)); err != nil {
 			return classify(fmt.Errorf("copy to staging: %w", err))
 		}
 		if _, err := tx.Exec(ctx, s.insertNew); err != nil {
@@ -205,7 +205,7 @@ var ErrNotFound = errors.New("postgres store: event not found")
 func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, error) {
 	ev := eventrow.Empty()
 	dests, apply := scanTargets(ev)
-	err := s.pool.QueryRow(ctx, "SELECT "+strings.Join(columnNames(), ", ")+" FROM "+s.events+" WHERE event_id = $1 LIMIT 1", eventID).Scan(dests...)
+	err := s.pool.QueryRow(ctx, "SELECT "+strings.Join(eventrow.Names(columns), ", ")+" FROM "+s.events+" WHERE event_id = $1 LIMIT 1", eventID).Scan(dests...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -218,6 +218,21 @@ func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, 
 		}
 	}
 	return ev, nil
+}
+
+// StoredIDs returns which of ids are stored (lower case), for tools and
+// the benchmark's visibility poll. An id is recorded in the transaction that
+// stores its event.
+func (s *Store) StoredIDs(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, "SELECT event_id::text FROM "+s.keys+" WHERE event_id = ANY($1::uuid[])", ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up stored event ids: %w", err)
+	}
+	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("look up stored event ids: %w", err)
+	}
+	return stored, nil
 }
 
 // Counts returns the number of rows and of distinct event ids, as a

@@ -13,9 +13,12 @@ import (
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/envconfig"
 	"github.com/footprint/footprint/internal/sink/sinkerr"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/store/eventrow"
+	"github.com/footprint/footprint/store/upkeep"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -138,7 +141,7 @@ func TestRetention(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s.cfg.RetentionDays = 5
+	s.cfg.Upkeep.Keep = 5
 	if err := s.Maintain(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -266,21 +269,14 @@ func TestColumnsMatchMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type col struct{ name, typ string }
-	migrated, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (col, error) {
-		var c col
-		return c, r.Scan(&c.name, &c.typ)
+	migrated, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (c eventrow.Column, err error) {
+		return c, r.Scan(&c.Name, &c.Type)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(migrated) != len(columns) {
-		t.Errorf("migrations create %d columns, the column table has %d", len(migrated), len(columns))
-	}
-	for i := range min(len(migrated), len(columns)) {
-		if got, want := migrated[i], (col{columns[i].name, columns[i].typ}); got != want {
-			t.Errorf("column %d: migrated %v, column table %v", i+1, got, want)
-		}
+	for _, d := range eventrow.ColumnDiff(migrated, eventrow.Declarations(columns)) {
+		t.Error(d)
 	}
 }
 
@@ -324,19 +320,17 @@ func TestFirstCopyWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, inBatch := at(sinktest.NewEvent("site"), now), at(sinktest.NewEvent("site"), now.AddDate(0, 0, -20))
-	retry := func(ev *eventv1.Event, days int) *eventv1.Event {
-		c := proto.Clone(ev).(*eventv1.Event)
-		c.Name, c.Page.Path = "retried", "/other"
-		return at(c, ev.GetOccurredAt().AsTime().AddDate(0, 0, days))
-	}
 	if err := s.WriteBatch(ctx, []*eventv1.Event{first}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteBatch(ctx, []*eventv1.Event{retry(first, -3), inBatch, retry(inBatch, 2), retry(first, 1)}); err != nil {
+	if err := s.WriteBatch(ctx, []*eventv1.Event{sinktest.OtherCopy(first, -3), inBatch, sinktest.OtherCopy(inBatch, 2), sinktest.OtherCopy(first, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	if rows, distinct, err := s.Counts(ctx); err != nil || rows != 2 || distinct != 2 {
 		t.Fatalf("counts %d/%d (%v), want 2", rows, distinct, err)
+	}
+	if ids, err := s.StoredIDs(ctx, []string{first.GetEventId(), "00000000-0000-4000-8000-000000000001"}); err != nil || len(ids) != 1 || ids[0] != first.GetEventId() {
+		t.Fatalf("StoredIDs = %v (%v), want only %s", ids, err, first.GetEventId())
 	}
 	for _, want := range []*eventv1.Event{first, inBatch} {
 		got, err := s.ReadEvent(ctx, want.GetEventId())
@@ -347,11 +341,32 @@ func TestFirstCopyWins(t *testing.T) {
 			t.Fatalf("kept %s at %s, want the first copy %s at %s", got.GetName(), got.GetOccurredAt().AsTime(), want.GetName(), want.GetOccurredAt().AsTime())
 		}
 	}
-	s.cfg.RetentionDays = 10
+	s.cfg.Upkeep.Keep = 10
 	if err := s.Maintain(ctx, now); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, "event_keys"); n != 1 {
 		t.Fatalf("%d keys after retention, want the one of today's event", n)
+	}
+}
+
+// FOOTPRINT_PG_* apply over the defaults; invalid values are named errors.
+func TestConfigFromEnv(t *testing.T) {
+	env := envconfig.New(func(k string) string {
+		return map[string]string{"FOOTPRINT_PG_SCHEMA": "s1", "FOOTPRINT_PG_RETENTION_DAYS": "30", "FOOTPRINT_PG_MAINTENANCE_INTERVAL": "1m"}[k]
+	})
+	cfg := DefaultConfig().FromEnv(env)
+	if err := errors.Join(env.Err(), cfg.Validate()); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Schema != "s1" || cfg.Upkeep.Keep != 30 || cfg.Maintenance() != time.Minute || cfg.PartitionsAhead != 7 ||
+		cfg.URL != "postgres://footprint_writer:footprint_writer@127.0.0.1:5432/footprint" {
+		t.Fatalf("config %+v", cfg)
+	}
+	bad := Config{URL: "::", Upkeep: upkeep.Schedule{Keep: -1}}
+	for _, want := range []error{ErrURL, ErrSchema, ErrPartitionsAhead, upkeep.ErrKeep, upkeep.ErrEvery} {
+		if err := bad.Validate(); !errors.Is(err, want) {
+			t.Errorf("Validate() = %v, want it to contain %v", err, want)
+		}
 	}
 }

@@ -86,6 +86,13 @@ func ChildMain(run func(ctx context.Context, getenv func(string) string, stderr 
 	os.Exit(0)
 }
 
+// Main is a writer's whole TestMain: the child process (see ChildMain) or
+// the test run.
+func Main(m *testing.M, run func(ctx context.Context, getenv func(string) string, stderr io.Writer) error) {
+	ChildMain(run)
+	os.Exit(m.Run())
+}
+
 // Run runs every scenario against the target.
 func Run(t *testing.T, target Target) {
 	t.Run("DistinctEventsIntact", func(t *testing.T) { testDistinctEventsIntact(t, target) })
@@ -354,6 +361,20 @@ func NewEvent(site string) *eventv1.Event {
 			ClockClamped: randInt(2) == 0, VisitorIdDerived: true, EventIdAssigned: false,
 		},
 	}
+}
+
+// OtherCopy returns a second copy of ev: the same event_id with other
+// fields and occurred_at moved by days, as when a retry is clamped again by
+// the collector or an id is re-used. Stores keep the first copy.
+func OtherCopy(ev *eventv1.Event, days int) *eventv1.Event {
+	c := proto.Clone(ev).(*eventv1.Event)
+	if c.Page == nil {
+		c.Page = &eventv1.Page{}
+	}
+	c.Name, c.Page.Path, c.Properties = "copied", "/copied", map[string]string{"copy": "second"}
+	c.OccurredAt = timestamppb.New(ev.GetOccurredAt().AsTime().AddDate(0, 0, days))
+	c.ReceivedAt = timestamppb.New(ev.GetReceivedAt().AsTime().AddDate(0, 0, days))
+	return c
 }
 
 type producer struct {
@@ -690,9 +711,7 @@ func testFirstCopyWins(t *testing.T, target Target) {
 	retried := proto.Clone(clamped).(*eventv1.Event) // the SDK's retry, clamped again when received
 	retried.OccurredAt, retried.ReceivedAt = timestamppb.New(now), timestamppb.New(now)
 	other := newEvents(1)[0]
-	otherCopy := proto.Clone(other).(*eventv1.Event)
-	otherCopy.Name, otherCopy.Page.Path, otherCopy.Properties = "changed", "/changed", map[string]string{"k": "v"}
-	otherCopy.OccurredAt = timestamppb.New(other.GetOccurredAt().AsTime().AddDate(0, 0, 3))
+	otherCopy := OtherCopy(other, 3)
 	// In one batch: the first copies, then the other's second copy.
 	p.events(e.topic, []*eventv1.Event{clamped, other, otherCopy})
 	w := startWriter(t, target.Name(), e.vars(store, 50_000))
