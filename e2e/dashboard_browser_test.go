@@ -88,6 +88,19 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("visitors with the /pricing filter = %v, unfiltered %v: the filter did not change the numbers", got, totals)
 	}
 
+	// The range picker: today is drawn by the hour.
+	b.act(chromedp.SetValue(`#range`, "today"), chromedp.Evaluate[chromedp.Void](
+		`document.querySelector('#range').dispatchEvent(new Event('change'))`))
+	view.rangePreset = "today"
+	today := b.snapshot()
+	if !strings.Contains(today.Search, "range=today") || len(today.Chart) != 24 {
+		t.Errorf("after picking today: URL %s, %d chart buckets (want 24 hours)", today.Search, len(today.Chart))
+	}
+	q.checkPage(t, b, view, today)
+	b.act(chromedp.SetValue(`#range`, "7d"), chromedp.Evaluate[chromedp.Void](
+		`document.querySelector('#range').dispatchEvent(new Event('change'))`))
+	view.rangePreset = ""
+
 	// Switching the store keeps the numbers.
 	b.act(chromedp.Click(`input[name=store][value=clickhouse]`))
 	view.store = "clickhouse"
@@ -392,12 +405,13 @@ type dashFilter struct{ op, dimension, value string }
 // dashView is the dashboard state the test expects the page to show.
 type dashView struct {
 	site, store string
+	rangePreset string // "" is 7d
 	filters     []dashFilter
 	tabs        map[string]string // panel id -> tab id, when not the first
 }
 
 func (v dashView) url(base string) string {
-	p := url.Values{"site": {v.site}, "range": {"7d"}, "tz": {"UTC"}, "store": {v.store}}
+	p := url.Values{"site": {v.site}, "range": {v.preset()}, "tz": {"UTC"}, "store": {v.store}}
 	for _, f := range v.filters {
 		p.Add("f", f.op+"|"+f.dimension+"|"+f.value)
 	}
@@ -412,10 +426,25 @@ var apiOperators = map[string]queryv1.FilterOperator{
 	"is": queryv1.FilterOperator_FILTER_OPERATOR_IS, "is_not": queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT,
 }
 
+func (v dashView) preset() string {
+	if v.rangePreset == "" {
+		return "7d"
+	}
+	return v.rangePreset
+}
+
+// timeDimension is the chart's bucket: hours for a single day.
+func (v dashView) timeDimension() string {
+	if v.preset() == "today" || v.preset() == "yesterday" {
+		return "time:hour"
+	}
+	return "time:day"
+}
+
 func (v dashView) request(metrics ...string) *queryv1.QueryRequest {
 	req := &queryv1.QueryRequest{
 		SiteId:    v.site,
-		DateRange: &queryv1.DateRange{Preset: "7d"},
+		DateRange: &queryv1.DateRange{Preset: v.preset()},
 		TimeZone:  "UTC",
 		Metrics:   metrics,
 		Store:     apiStores[v.store],
@@ -505,7 +534,7 @@ func (q *queryService) checkPage(t *testing.T, b *dashBrowser, v dashView, snap 
 	compareNums(t, "cards", snap.Cards, want)
 
 	series := v.request("visitors", "pageviews")
-	series.Dimensions = []string{"time:day"}
+	series.Dimensions = []string{v.timeDimension()}
 	series.Include = &queryv1.Include{TimeLabels: true}
 	series.Limit = 10000
 	resp = q.query(t, series)

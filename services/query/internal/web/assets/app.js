@@ -74,12 +74,12 @@ function refresh() {
   const base = baseRequest(s);
   showStatus('');
   renderFilters();
+  const jobs = [track(loadToplineAndChart(base, abort.signal))];
   const realtimeFor = `${s.site}|${s.store}|${readKey()}`;
   if (realtimeFor !== app.realtimeFor) {
     app.realtimeFor = realtimeFor;
-    app.realtime.show(s.site, s.store);
+    jobs.push(track(app.realtime.show(s.site, s.store)));
   }
-  const jobs = [track(loadToplineAndChart(base, abort.signal))];
   for (const panel of PANELS) jobs.push(track(loadPanel(panel, base, abort.signal)));
   return Promise.allSettled(jobs);
 }
