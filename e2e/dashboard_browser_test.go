@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -69,6 +70,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	q.checkPage(t, b, view, first)
 	q.checkRealtime(t, b, view)
+	b.checkHover(first)
 	q.checkAllTabs(t, b, view)
 
 	// Clicking a row filters the dashboard and puts the filter in the URL.
@@ -157,6 +159,29 @@ func TestDashboardInBrowser(t *testing.T) {
 		dir = t.TempDir()
 	}
 	b.screenshots(view.url(q.base), dir)
+
+	// A store that diverges: one more page view in PostgreSQL only. Both
+	// must show the stores' different numbers and the mismatch badge.
+	pg, _ := openStores(t, s)
+	extra := &eventv1.Event{EventId: "0190a5d2-7c00-7000-8000-00000000d00d", SiteId: s.site, Name: footprint.EventPageView,
+		OccurredAt: timestamppb.New(now.Add(-time.Hour)), ReceivedAt: timestamppb.New(now.Add(-time.Hour)),
+		VisitorId: "only-in-postgres", Page: &eventv1.Page{Url: "https://example.com/diverged", Path: "/diverged"},
+		HttpMethod: http.MethodGet, HttpStatus: 200, Client: &eventv1.ClientContext{UserAgent: uaChromeLinux}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := pg.WriteBatch(ctx, []*eventv1.Event{extra}); err != nil {
+		t.Fatalf("write an event to postgres only: %v", err)
+	}
+	b.resize(1280, 900)
+	b.open(view.url(q.base))
+	diverged := b.snapshot()
+	q.checkPage(t, b, view, diverged)
+	if pgV, chV := diverged.card("postgres", "visitors"), diverged.card("clickhouse", "visitors"); pgV != chV+1 {
+		t.Errorf("with one more visitor in postgres the cards show postgres %v, clickhouse %v", pgV, chV)
+	}
+	if !slices.Equal(diverged.CardTimings.Parity, []string{"mismatch"}) || !slices.Equal(diverged.panel("pages").Timed.Parity, []string{"mismatch"}) {
+		t.Errorf("diverged stores: cards badge %v, pages badge %v, want mismatch", diverged.CardTimings.Parity, diverged.panel("pages").Timed.Parity)
+	}
 	b.checkClean()
 }
 
@@ -414,6 +439,9 @@ func (v dashView) url(base string) string {
 	p := url.Values{"site": {v.site}, "range": {v.preset()}, "tz": {"UTC"}, "store": {v.store}}
 	for _, f := range v.filters {
 		p.Add("f", f.op+"|"+f.dimension+"|"+f.value)
+	}
+	for panel, tab := range v.tabs {
+		p.Set("tab."+panel, tab)
 	}
 	return base + "/?" + p.Encode()
 }
@@ -1008,6 +1036,39 @@ func (b *dashBrowser) logFirstLoad() {
 	b.t.Logf("first load: %d bytes over the wire (%d static, %d API answers; Resource Timing: %.0f bytes in %.0f requests); "+
 		"fully rendered %.0f ms after navigation start (HTML received at %.0f ms)",
 		total, total-api, api, snap.ResourceBytes, snap.ResourceCount, snap.RenderedMs, snap.NavigationMs)
+}
+
+// checkHover moves the mouse over the chart's last bucket and expects the
+// legend to show that bucket's numbers from the chart's data table.
+func (b *dashBrowser) checkHover(snap *dashSnapshot) {
+	b.t.Helper()
+	if len(snap.Chart) == 0 {
+		b.t.Error("the chart has no buckets")
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	box, err := chromedp.Run(ctx, chromedp.Evaluate[struct{ X, Y, W, H float64 }](
+		`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`))
+	if err != nil {
+		b.t.Fatalf("chart position: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box.X+box.W-2, box.Y+box.H/2)); err != nil {
+		b.t.Fatalf("hover the chart: %v", err)
+	}
+	last := snap.Chart[len(snap.Chart)-1]
+	want := []string{last.Value}
+	for _, n := range last.Nums {
+		want = append(want, strconv.FormatFloat(n.Value, 'f', -1, 64))
+	}
+	_, err = chromedp.Run(ctx, chromedp.Poll[[]string](fmt.Sprintf(
+		`(() => { const v = [...document.querySelectorAll('#chart .u-legend .u-value')].map((e) => e.textContent.replace(/,/g, ''));
+		  return v.length && v[0] !== '' && v[0] !== '--' && v.slice(0, %d).join('|') === %q ? v.slice(0, %d) : null; })()`,
+		len(want), strings.Join(want, "|"), len(want)), chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#chart .u-legend .u-value')].map((e) => e.textContent)`))
+		b.t.Errorf("hovering the last bucket: legend shows %v, want %v (%v)", got, want, err)
+	}
 }
 
 // checkClean fails the test for every console error or warning and every
