@@ -39,6 +39,10 @@ type scope struct {
 	tz          string
 	dims        []Dim
 	filters     []FilterSpec
+	// visits: derive visits (a visit metric, dimension or filter needs
+	// them); otherwise the visit columns are constants and the query skips
+	// the per-visitor sort, with the same visitors, pageviews and events.
+	visits bool
 }
 
 // scan is the events of the site in [start, end), bots left out unless
@@ -157,7 +161,10 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 	for i, f := range sc.filters {
 		where = append(where, b.filter(filterCols[i], f))
 	}
-	sessions := b.d.sessionize(scan, n.aliases, n.attrs)
+	sessions := "SELECT *, 0 AS visit_no, 0 AS v_duration_us, 0 AS v_pageviews, 0 AS v_events FROM (" + scan + ") e"
+	if sc.visits {
+		sessions = b.d.sessionize(scan, n.aliases, n.attrs)
+	}
 
 	var inner strings.Builder
 	inner.WriteString("SELECT ")
@@ -198,9 +205,30 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 
 var aggNames = [numAggregates]string{"a_visitors", "a_visits", "a_pageviews", "a_events", "a_bounces", "a_duration_us", "a_visit_pageviews"}
 
-func (p *Plan) scope(r Range, dims []Dim) scope {
+func (p *Plan) scope(r Range, dims []Dim, metricNames []string) scope {
 	return scope{site: p.SiteID, start: r.Start, end: r.End, includeBots: p.IncludeBots,
-		tz: p.TimeZone, dims: dims, filters: p.Filters}
+		tz: p.TimeZone, dims: dims, filters: p.Filters, visits: p.needsVisits(dims, metricNames)}
+}
+
+// needsVisits: a visit metric (visits included), a visit:* dimension or a
+// visit:* filter.
+func (p *Plan) needsVisits(dims []Dim, metricNames []string) bool {
+	for _, m := range metricNames {
+		if m == MetricVisits || metrics[m].visitLevel {
+			return true
+		}
+	}
+	for _, d := range dims {
+		if d.def.kind == kindVisit {
+			return true
+		}
+	}
+	for _, f := range p.Filters {
+		if f.Dim.def.kind == kindVisit {
+			return true
+		}
+	}
+	return false
 }
 
 // orderExpr is the SQL sort key of a metric: its exact ratio or count.
@@ -217,7 +245,7 @@ func (b *builder) orderExpr(metric string) string {
 // unless the time labels are filled in Go (then all rows come back).
 func (p *Plan) Rows(d Dialect, r Range) Statement {
 	b := &builder{d: d}
-	grouped, dims := b.grouped(p.scope(r, p.Dims))
+	grouped, dims := b.grouped(p.scope(r, p.Dims, p.Metrics))
 	// Sorted outside the grouping: PostgreSQL cannot use output aliases
 	// inside ORDER BY expressions.
 	sql := "SELECT * FROM (" + grouped + ") r"
@@ -247,7 +275,8 @@ func (p *Plan) Rows(d Dialect, r Range) Statement {
 // denominator of percentage): one row of aggregates.
 func (p *Plan) Totals(d Dialect, r Range) Statement {
 	b := &builder{d: d}
-	sql, _ := b.grouped(p.scope(r, nil))
+	// Only visitors are read from the totals.
+	sql, _ := b.grouped(p.scope(r, nil, []string{MetricVisitors}))
 	return Statement{SQL: sql, Args: b.args}
 }
 
@@ -255,7 +284,7 @@ func (p *Plan) Totals(d Dialect, r Range) Statement {
 // row, one int64 column.
 func (p *Plan) CountRows(d Dialect, r Range) Statement {
 	b := &builder{d: d}
-	sql, _ := b.grouped(p.scope(r, p.Dims))
+	sql, _ := b.grouped(p.scope(r, p.Dims, p.Metrics))
 	return Statement{SQL: "SELECT " + d.toInt64("count(*)") + " FROM (" + sql + ") c", Args: b.args}
 }
 

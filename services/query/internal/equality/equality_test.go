@@ -24,6 +24,37 @@ func TestSharedSuite(t *testing.T) {
 	t.Run("identical", func(t *testing.T) { storesAnswerIdentically(t, s) })
 	t.Run("reference", func(t *testing.T) { storesMatchReference(t, s) })
 	t.Run("injection", func(t *testing.T) { injection(t, s) })
+	t.Run("without-visits", func(t *testing.T) { withoutVisitsSameCounts(t, s) })
+}
+
+// withoutVisitsSameCounts: a query that needs no visit skips their
+// derivation; its visitors, page views and events must equal those of the
+// same query with visits derived.
+func withoutVisitsSameCounts(t *testing.T, s *stores) {
+	for _, dim := range []string{"event:page", "time:day", "event:props:plan"} {
+		fast := &queryv1.QueryRequest{SiteId: site, DateRange: allMonth, Metrics: []string{"visitors", "pageviews", "events"}, Dimensions: []string{dim}, Limit: 1000}
+		slow := &queryv1.QueryRequest{SiteId: site, DateRange: allMonth, Metrics: []string{"visitors", "pageviews", "events", "visits"}, Dimensions: []string{dim}, Limit: 1000}
+		_, fpg, fch, err := s.answer(t, fast, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, spg, sch, err := s.answer(t, slow, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, pair := range [][2]*queryv1.StoreResult{{fpg, spg}, {fch, sch}} {
+			f, sl := pair[0].GetRows(), pair[1].GetRows()
+			if len(f) != len(sl) || len(f) == 0 {
+				t.Fatalf("%s store %d: %d rows without visits, %d with", dim, i, len(f), len(sl))
+			}
+			for j := range f {
+				if fmt.Sprint(f[j].GetDimensions(), f[j].GetMetrics()) != fmt.Sprint(sl[j].GetDimensions(), sl[j].GetMetrics()[:3]) {
+					t.Errorf("%s store %d row %d: %v %v without visits, %v %v with", dim, i, j,
+						f[j].GetDimensions(), f[j].GetMetrics(), sl[j].GetDimensions(), sl[j].GetMetrics())
+				}
+			}
+		}
+	}
 }
 
 type testCase struct {

@@ -40,8 +40,7 @@ type batchWriter interface {
 // load writes events through the store's own write path the way Kafka
 // redelivery does: in shuffled batches (occurred_at out of order), then a
 // third of the batches a second time, and one batch holding an event twice.
-func load(ctx context.Context, t *testing.T, w batchWriter, events []*eventv1.Event, seed uint64) {
-	t.Helper()
+func load(ctx context.Context, w batchWriter, events []*eventv1.Event, seed uint64) error {
 	r := rand.New(rand.NewPCG(seed, 7))
 	shuffled := append([]*eventv1.Event(nil), events...)
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
@@ -53,24 +52,27 @@ func load(ctx context.Context, t *testing.T, w batchWriter, events []*eventv1.Ev
 	}
 	for i, b := range batches {
 		if err := w.WriteBatch(ctx, b); err != nil {
-			t.Fatalf("write batch %d: %v", i, err)
+			return fmt.Errorf("write batch %d: %w", i, err)
 		}
 	}
 	for i := 0; i < len(batches); i += 3 {
 		if err := w.WriteBatch(ctx, batches[i]); err != nil {
-			t.Fatalf("redeliver batch %d: %v", i, err)
+			return fmt.Errorf("redeliver batch %d: %w", i, err)
 		}
 	}
 	if err := w.WriteBatch(ctx, []*eventv1.Event{batches[0][0], batches[0][0]}); err != nil {
-		t.Fatalf("write a batch with one event twice: %v", err)
+		return fmt.Errorf("write a batch with one event twice: %w", err)
 	}
+	return nil
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // openStores creates both test databases, migrates them with the stores'
 // own migrations, loads events, and opens the query service's stores on them.
-func openStores(t *testing.T, events []*eventv1.Event) *stores {
+func openStores(t *testing.T, events []*eventv1.Event) *stores { return openStoresTB(t, events) }
+
+func openStoresTB(t testing.TB, events []*eventv1.Event) *stores {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -98,11 +100,14 @@ func openStores(t *testing.T, events []*eventv1.Event) *stores {
 	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { load(ctx, t, pw, events, 1) })
-	wg.Go(func() { load(ctx, t, cw, events, 2) })
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = load(ctx, pw, events, 1) })
+	wg.Go(func() { errs[1] = load(ctx, cw, events, 2) })
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	m, err := store.NewMetrics(prometheus.NewRegistry())
