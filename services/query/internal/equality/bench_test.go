@@ -27,12 +27,12 @@ func BenchmarkDashboardPanels(b *testing.B) {
 	s := openStoresTB(b, events)
 	b.Logf("%d events", len(events))
 	panels := map[string]*queryv1.QueryRequest{
-		"topline":   {Metrics: []string{"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"}},
-		"series":    {Metrics: []string{"visitors", "pageviews"}, Dimensions: []string{"time:day"}, Include: &queryv1.Include{TimeLabels: true}},
-		"pages":     {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"event:page"}, Limit: 10},
-		"entry":     {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"visit:entry_page"}, Limit: 10},
-		"sources":   {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"visit:source"}, Limit: 10},
-		"filtered":  {Metrics: []string{"visitors", "visits", "bounce_rate"}, Filters: []*queryv1.Filter{filter("event:page", queryv1.FilterOperator_FILTER_OPERATOR_IS, "/pricing")}},
+		"topline":  {Metrics: []string{"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"}},
+		"series":   {Metrics: []string{"visitors", "pageviews"}, Dimensions: []string{"time:day"}, Include: &queryv1.Include{TimeLabels: true}},
+		"pages":    {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"event:page"}, Limit: 10},
+		"entry":    {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"visit:entry_page"}, Limit: 10},
+		"sources":  {Metrics: []string{"visitors", "percentage"}, Dimensions: []string{"visit:source"}, Limit: 10},
+		"filtered": {Metrics: []string{"visitors", "visits", "bounce_rate"}, Filters: []*queryv1.Filter{filter("event:page", queryv1.FilterOperator_FILTER_OPERATOR_IS, "/pricing")}},
 	}
 	for name, req := range panels {
 		req.SiteId, req.DateRange = site, custom("2026-03-06", "2026-04-02")
