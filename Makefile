@@ -14,7 +14,12 @@ STACK := deploy/local/stack.sh
 BREAKING_AGAINST ?=
 # The query service's HTTP gateway, generated into its own module (buf.gen.yaml says why).
 GATEWAY := services/query/internal/gateway
-MODULES := gen internal store services/collector services/pg-writer services/ch-writer services/query sdk e2e bench
+# The Python SDK: its venv (generation, lint, tests; pins in requirements-dev.txt) and
+# its generated protobuf/gRPC modules.
+PYVENV := $(CURDIR)/.cache/pyvenv
+PY_SDK := sdk/python
+PY_GEN := $(PY_SDK)/src/footprint/event $(PY_SDK)/src/footprint/collector
+MODULES := gen internal store services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench
 
 .PHONY: help
 help: ## Show this help
@@ -72,21 +77,21 @@ $(BUF): tools/go.mod tools/go.sum
 	@touch $@
 
 .PHONY: generate
-generate: tools ## Regenerate gen/ from proto/ with the pinned tools
+generate: tools pyvenv ## Regenerate gen/ (and the Python SDK's stubs) from proto/ with the pinned tools
 	$(BUF) format -w
-	rm -rf gen/footprint
+	rm -rf gen/footprint $(PY_GEN)
 	$(BUF) generate
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail when gen/ or proto/ formatting differ from what is committed
-	@if [ -n "$$(git status --porcelain -- gen proto $(GATEWAY))" ]; then \
+	@if [ -n "$$(git status --porcelain -- gen proto $(GATEWAY) $(PY_GEN))" ]; then \
 		echo "generated code or proto formatting is out of date; run 'make generate' and commit:"; \
-		git status --porcelain -- gen proto $(GATEWAY); git --no-pager diff --stat -- gen proto $(GATEWAY); exit 1; \
+		git status --porcelain -- gen proto $(GATEWAY) $(PY_GEN); git --no-pager diff --stat -- gen proto $(GATEWAY) $(PY_GEN); exit 1; \
 	fi
 	@echo "checkgenerate: gen/ is up to date"
 
 .PHONY: lint
-lint: tools ## buf lint, buf format, buf breaking, gofmt, go vet in every module
+lint: tools pyvenv ## buf lint, buf format, buf breaking, gofmt, go vet in every module; ruff and mypy --strict on sdk/python
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 	@against='$(BREAKING_AGAINST)'; \
@@ -97,6 +102,16 @@ lint: tools ## buf lint, buf format, buf breaking, gofmt, go vet in every module
 	@unformatted=$$(git ls-files '*.go' | grep -v '^gen/' | xargs gofmt -l); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...); done
+	cd $(PY_SDK) && $(PYVENV)/bin/ruff check . && $(PYVENV)/bin/ruff format --check . && $(PYVENV)/bin/mypy
+
+.PHONY: pyvenv
+pyvenv: $(PYVENV)/.installed ## Create the Python SDK's venv in .cache/pyvenv (pinned; the SDK installed editable)
+
+$(PYVENV)/.installed: $(PY_SDK)/requirements-dev.txt $(PY_SDK)/pyproject.toml
+	python3 -m venv $(PYVENV)
+	$(PYVENV)/bin/pip install -q --disable-pip-version-check -r $(PY_SDK)/requirements-dev.txt
+	$(PYVENV)/bin/pip install -q --disable-pip-version-check --no-deps -e $(PY_SDK)
+	@touch $@
 
 .PHONY: build
 build: ## Build every module with GOWORK=off (each module stands alone)
