@@ -110,7 +110,7 @@ func TestWebappPageViewsReachBothStores(t *testing.T) {
 
 	// SIGTERM makes the web app close its SDK client, which flushes; exit
 	// status 0 means every event was acknowledged by the collector.
-	if err := web.stop(t, 30*time.Second); err != nil {
+	if err := web.Stop(30 * time.Second); err != nil {
 		t.Fatalf("webapp did not shut down cleanly: %v", err)
 	}
 
@@ -209,7 +209,7 @@ func TestCollectorRestartDuringRun(t *testing.T) {
 
 	// Phase 2: the collector dies without warning (in-flight calls may
 	// have reached Kafka without an answer); the SDK must retry.
-	collector.kill()
+	collector.Kill()
 	trackPhase(2)
 	retriesBefore := client.Stats().Retries
 	pollStats("retries while the collector is down", func(st footprint.Stats) bool { return st.Retries > retriesBefore })
@@ -271,7 +271,7 @@ func TestDemoTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demotraffic: %v", err)
 	}
-	if err := web.stop(t, 30*time.Second); err != nil {
+	if err := web.Stop(30 * time.Second); err != nil {
 		t.Fatalf("webapp did not shut down cleanly: %v", err)
 	}
 

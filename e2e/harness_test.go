@@ -1,21 +1,17 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,133 +170,29 @@ func chConn(t *testing.T, addr, db string) chdriver.Conn {
 	return conn
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago; the service that gets it binds it right away.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	addr := lis.Addr().String()
-	_ = lis.Close()
-	return addr
-}
+// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
+func freeAddr(t *testing.T) string { return testenv.FreeAddr(t) }
 
-// proc is a service running as a subprocess, with its output in a log file
-// that is printed when the test fails.
-type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	waitErr error
-}
-
-func startProc(t *testing.T, name, binary string, env map[string]string) *proc {
+// startProc starts a built binary with env added to the test's environment,
+// as a testenv.Process (stopped when the test ends, its log shown if the test
+// fails).
+func startProc(t *testing.T, name, binary string, env map[string]string) *testenv.Process {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatalf("log file: %v", err)
-	}
 	cmd := exec.Command(binary)
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		_ = logFile.Close()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.stop(t, 30*time.Second)
-		if t.Failed() {
-			p.dumpLog(t)
-		}
-	})
-	return p
-}
-
-func (p *proc) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// stop sends SIGTERM and waits up to grace, then kills. It returns the
-// process's exit error (nil for exit status 0).
-func (p *proc) stop(t *testing.T, grace time.Duration) error {
-	t.Helper()
-	if p.running() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(grace):
-		t.Errorf("%s did not stop within %s of SIGTERM; killing it", p.name, grace)
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-	return p.waitErr
-}
-
-// kill stops the process abruptly, as a crash or an OOM kill would.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.exited
-}
-
-func (p *proc) dumpLog(t *testing.T) {
-	t.Helper()
-	b, err := os.ReadFile(p.logPath)
-	if err != nil {
-		t.Logf("%s log: %v", p.name, err)
-		return
-	}
-	if len(b) > 16000 {
-		b = append([]byte("...\n"), b[len(b)-16000:]...)
-	}
-	t.Logf("---- %s log ----\n%s", p.name, b)
+	return testenv.StartTestProcess(t, name, cmd, env["FOOTPRINT_ADMIN_ADDR"])
 }
 
 // waitHTTP polls url until it answers 200, failing the test at the deadline
 // or when the process exits first.
-func waitHTTP(t *testing.T, p *proc, url string, limit time.Duration) {
+func waitHTTP(t *testing.T, p *testenv.Process, url string, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last string
-	for time.Now().Before(deadline) {
-		if !p.running() {
-			p.dumpLog(t)
-			t.Fatalf("%s exited before it was ready: %v", p.name, p.waitErr)
-		}
-		resp, err := client.Get(url)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(body))
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval
+	if err := p.WaitHTTP(context.Background(), url, limit); err != nil {
+		t.Fatal(err)
 	}
-	p.dumpLog(t)
-	t.Fatalf("%s not ready at %s within %s (last: %s)", p.name, url, limit, last)
 }
 
 // services starts and restarts the pipeline's processes for one stack.
@@ -328,14 +220,14 @@ func (sv *services) collectorEnv() map[string]string {
 
 // startCollector starts the collector on the services' fixed gRPC address
 // and waits until /readyz says Kafka is reachable.
-func (sv *services) startCollector() *proc {
+func (sv *services) startCollector() *testenv.Process {
 	sv.t.Helper()
 	p := startProc(sv.t, "collector", bin(sv.t, "collector"), sv.collectorEnv())
 	waitHTTP(sv.t, p, "http://"+sv.adminAddr+"/readyz", 60*time.Second)
 	return p
 }
 
-func (sv *services) startWriters() (pg, ch *proc) {
+func (sv *services) startWriters() (pg, ch *testenv.Process) {
 	sv.t.Helper()
 	common := func(group string) map[string]string {
 		return map[string]string{
@@ -508,7 +400,7 @@ func readRows(t *testing.T, s *stack) (pg, ch []row) {
 
 // startWebapp starts the SDK's example web app against the services'
 // collector and waits until it answers; extra adds to its environment.
-func startWebapp(t *testing.T, s *stack, sv *services, extra map[string]string) (*proc, string) {
+func startWebapp(t *testing.T, s *stack, sv *services, extra map[string]string) (*testenv.Process, string) {
 	t.Helper()
 	addr := freeAddr(t)
 	env := map[string]string{

@@ -45,9 +45,10 @@ func options(cfg Config, database string) *ch.Options {
 	}
 }
 
-// Open connects to the configured database, creating it first when it does
-// not exist (the writer role may only see its own database, so it is created
-// through a connection to the default database only in that case).
+// Open prepares a connection to the configured database; it dials lazily,
+// so it succeeds while the server is down. Migrate creates the database
+// when it does not exist (through the default database, and only then: the
+// writer role may see only its own).
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

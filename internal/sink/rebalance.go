@@ -1,0 +1,46 @@
+package sink
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// rebalance is the eager rebalance callback; librdkafka performs the actual
+// assign/unassign after it returns (we do not call Assign ourselves).
+func (l *Loop) rebalance(c *kafka.Consumer, ev kafka.Event) error {
+	switch e := ev.(type) {
+	case kafka.AssignedPartitions:
+		l.log.Info("partitions assigned", "partitions", partitionList(e.Partitions))
+	case kafka.RevokedPartitions:
+		l.log.Info("partitions revoked", "partitions", partitionList(e.Partitions), "lost", c.AssignmentLost())
+		switch {
+		case l.inFlush:
+			// Revoked while retrying a failing store: give the batch up.
+			l.drop("revoked during store outage")
+		case c.AssignmentLost():
+			l.drop("assignment lost")
+		case l.b.msgs > 0:
+			// Still ours: one attempt to write and commit, else drop.
+			_ = l.flush(context.Background(), false)
+			l.drop("revoked")
+		}
+		l.dropped = l.inFlush // only a flush in progress needs to learn about it
+		l.paused = nil
+		for _, p := range e.Partitions {
+			l.m.lag.DeleteLabelValues(*p.Topic, strconv.Itoa(int(p.Partition)))
+		}
+	}
+	return nil
+}
+
+// drop forgets the uncommitted batch so the next owner re-reads it.
+func (l *Loop) drop(why string) {
+	if l.b.msgs > 0 || len(l.carry) > 0 {
+		l.log.Warn("dropping uncommitted batch; it will be re-read", "why", why, "messages", l.b.msgs+len(l.carry))
+	}
+	l.b.reset()
+	l.carry = nil
+	l.dropped = true
+}
