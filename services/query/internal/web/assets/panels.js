@@ -2,7 +2,7 @@
 // percentage bar. Clicking a row filters the whole dashboard by that value.
 import { formatMetric, METRIC_LABELS } from './format.js';
 import { STORES } from './state.js';
-import { h, storeKey, timing, errorBox } from './view.js';
+import { h, storeKey, timing, errorBox, unionKeys } from './view.js';
 
 const ROWS = 10;
 
@@ -135,53 +135,56 @@ export function renderPanel(el, panel, state, resp, handlers) {
     body.replaceChildren(extra, h('p', { class: 'empty' }, 'Name a property key to break events down by its values.'));
     return;
   }
-  const metrics = resp.metrics || [];
-  const shown = metrics.filter((m) => m !== 'percentage');
-  const pct = metrics.indexOf('percentage');
-  const results = resp.results || [];
-  const stores = results.map((r) => storeKey(r.store));
-  const byStore = results.map((r) => new Map((r.rows || []).map((row) => [(row.dimensions || [''])[0], row])));
-  const order = [];
-  for (const r of results) {
-    for (const row of r.rows || []) {
-      const v = (row.dimensions || [''])[0];
-      if (!order.includes(v)) order.push(v);
-    }
-  }
+  const t = breakdown(resp);
   const dimension = resp.dimensions?.[0] || tabDimension(tab, state);
   const head = h('div', { class: 'cols', 'aria-hidden': 'true' },
     h('span', {}, tab.column),
-    stores.flatMap((s) => shown.map((m) => h('span', { class: 'col-num' },
-      stores.length > 1 ? `${STORES[s].short} ${METRIC_LABELS[m].toLowerCase()}` : METRIC_LABELS[m]))));
-  const rows = order.map((value) => {
-    const first = byStore.map((m) => m.get(value)).find(Boolean) || {};
-    const share = pct >= 0 ? Number((first.metrics || [])[pct] || 0) : 0;
-    const label = value === '' ? (tab.empty || '(none)') : value;
-    const nums = stores.flatMap((s, i) => shown.map((m) => {
-      const row = byStore[i].get(value);
-      const v = row ? (row.metrics || [])[metrics.indexOf(m)] || 0 : 0;
-      return h('span', { class: 'num', dataset: { store: s, metric: m, value: v } }, formatMetric(m, v));
-    }));
-    const spoken = stores.map((s, i) => {
-      const row = byStore[i].get(value);
-      const v = row ? (row.metrics || [])[0] || 0 : 0;
-      return `${stores.length > 1 ? STORES[s].label + ' ' : ''}${formatMetric(shown[0], v)} ${METRIC_LABELS[shown[0]].toLowerCase()}`;
-    }).join(', ');
-    return h('li', {},
-      h('button', {
-        type: 'button', class: 'row', style: `--pct:${Math.min(100, Math.max(0, share))}%`,
-        dataset: { dimension, value, share },
-        'aria-label': `Filter by ${tab.column} ${label}: ${spoken}${pct >= 0 ? `, ${formatMetric('percentage', share)}` : ''}`,
-        onclick: () => handlers.onFilter(dimension, value),
-      }, h('span', { class: 'label', title: label }, label), nums));
-  });
-  const total = Math.max(0, ...results.map((r) => Number(r.totalRows || 0)));
+    t.stores.flatMap((s) => t.shown.map((m) => h('span', { class: 'col-num' },
+      t.stores.length > 1 ? `${STORES[s].short} ${METRIC_LABELS[m].toLowerCase()}` : METRIC_LABELS[m]))));
+  const rows = t.rows.map((row) => rowButton(row, t, tab, dimension, handlers));
+  const total = Math.max(0, ...(resp.results || []).map((r) => Number(r.totalRows || 0)));
   body.replaceChildren(...[
     extra,
     rows.length ? head : null,
     rows.length ? h('ol', { class: 'rows' }, rows) : h('p', { class: 'empty' }, 'No data for this range.'),
     total > rows.length ? h('p', { class: 'more' }, `Top ${rows.length} of ${total}`) : null,
   ].filter(Boolean));
+}
+
+// breakdown turns an answer into rows of values per store and metric; the
+// percentage (first store's) becomes the bar, not a column.
+function breakdown(resp) {
+  const metrics = resp.metrics || [];
+  const results = resp.results || [];
+  const shown = metrics.filter((m) => m !== 'percentage');
+  const pct = metrics.indexOf('percentage');
+  const dim = (row) => (row.dimensions || [''])[0];
+  const byStore = results.map((r) => new Map((r.rows || []).map((row) => [dim(row), row.metrics || []])));
+  const rows = unionKeys(results, (r) => r.rows || [], dim).map((value) => {
+    const first = byStore.map((m) => m.get(value)).find(Boolean) || [];
+    return {
+      value,
+      share: pct >= 0 ? Number(first[pct] || 0) : null,
+      values: byStore.map((m) => shown.map((metric) => Number((m.get(value) || [])[metrics.indexOf(metric)] || 0))),
+    };
+  });
+  return { stores: results.map((r) => storeKey(r.store)), shown, rows };
+}
+
+function rowButton(row, t, tab, dimension, handlers) {
+  const label = row.value === '' ? (tab.empty || '(none)') : row.value;
+  const nums = t.stores.flatMap((s, i) => t.shown.map((m, j) =>
+    h('span', { class: 'num', dataset: { store: s, metric: m, value: row.values[i][j] } }, formatMetric(m, row.values[i][j]))));
+  const spoken = t.stores.map((s, i) =>
+    `${t.stores.length > 1 ? STORES[s].label + ' ' : ''}${formatMetric(t.shown[0], row.values[i][0])} ${METRIC_LABELS[t.shown[0]].toLowerCase()}`).join(', ');
+  const share = row.share ?? 0;
+  return h('li', {},
+    h('button', {
+      type: 'button', class: 'row', style: `--pct:${Math.min(100, Math.max(0, share))}%`,
+      dataset: { dimension, value: row.value, share },
+      'aria-label': `Filter by ${tab.column} ${label}: ${spoken}${row.share === null ? '' : `, ${formatMetric('percentage', share)}`}`,
+      onclick: () => handlers.onFilter(dimension, row.value),
+    }, h('span', { class: 'label', title: label }, label), nums));
 }
 
 function propPicker(state, handlers) {

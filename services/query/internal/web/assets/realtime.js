@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { STORES } from './state.js';
 import { formatMetric } from './format.js';
-import { h, storeKey, timing, errorBox } from './view.js';
+import { h, storeKey, timing, errorBox, unionKeys } from './view.js';
 
 export const REALTIME_EVERY_MS = 10000;
 
@@ -51,10 +51,7 @@ export class Realtime {
         h('span', { class: 'num', dataset: { store, metric: 'visitors', value: visitors } }, formatMetric('visitors', visitors)),
         ` current visitor${visitors === 1 ? '' : 's'}${both ? ` (${STORES[store].label})` : ''}`);
     });
-    const pages = [];
-    for (const r of results) {
-      for (const p of r.topPages || []) if (!pages.includes(p.page)) pages.push(p.page);
-    }
+    const pages = unionKeys(results, (r) => r.topPages || [], (p) => p.page);
     const byStore = results.map((r) => new Map((r.topPages || []).map((p) => [p.page, Number(p.visitors || 0)])));
     const list = pages.length ? h('ol', { class: 'rt-pages', 'aria-label': 'Top pages right now' }, pages.map((page) =>
       h('li', {}, h('span', { class: 'label', title: page }, page || '/'),

@@ -49,3 +49,16 @@ export function timing(resp) {
 export function errorBox(err) {
   return h('p', { class: 'panel-error', role: 'status' }, err.message || String(err));
 }
+
+// unionKeys lists the keys of every store's items, the first store's order
+// first, so Both can show a row that only one store returned.
+export function unionKeys(results, items, key) {
+  const keys = [];
+  for (const r of results) {
+    for (const item of items(r)) {
+      const k = key(item);
+      if (!keys.includes(k)) keys.push(k);
+    }
+  }
+  return keys;
+}
