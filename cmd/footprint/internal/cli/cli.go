@@ -1,0 +1,133 @@
+// Package cli is the footprint command: subcommand dispatch, flags, and the
+// wiring of configuration, Kafka and the stores into the packages that do
+// the work. Run returns the exit status.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/footprint/footprint/cmd/footprint/internal/config"
+	"github.com/footprint/footprint/internal/envconfig"
+)
+
+// Exit statuses.
+const (
+	ExitOK          = 0
+	ExitDiffer      = 1 // consistency: the stores differ
+	ExitUsage       = 2 // bad flags or configuration
+	ExitFailed      = 3 // the operation failed
+	ExitInterrupted = 130
+)
+
+// Env is the command's outside world.
+type Env struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// errUsage marks an error the user can fix by calling differently.
+var errUsage = errors.New("usage")
+
+const usage = `footprint: operations for the Footprint pipeline
+
+  footprint consistency --site S --from YYYY-MM-DD --to YYYY-MM-DD [--samples N]
+  footprint lag [--json] [--group G ...]
+  footprint replay --store postgres|clickhouse (--from-beginning | --from TIME) [--rebuild] [--group G]
+  footprint erase --site S (--visitor V | --user U) --operator NAME
+  footprint dlq list
+  footprint dlq show PARTITION:OFFSET
+  footprint dlq redrive [--topic T] PARTITION:OFFSET ...
+
+Kafka and the stores come from the services' variables (FOOTPRINT_KAFKA_BROKERS,
+FOOTPRINT_KAFKA_TOPIC, FOOTPRINT_KAFKA_DLQ_TOPIC, FOOTPRINT_PG_URL, FOOTPRINT_CH_ADDR, ...)
+plus FOOTPRINT_ERASURE_TOPIC and FOOTPRINT_AUDIT_TOPIC; docs/operations.md has the runbook.
+Exit status: 0 done (stores agree), 1 the stores differ, 2 usage, 3 failed, 130 interrupted.
+`
+
+type command func(ctx context.Context, app *app, args []string) (int, error)
+
+var commands = map[string]command{
+	"consistency": runConsistency,
+	"lag":         runLag,
+	"replay":      runReplay,
+	"erase":       runErase,
+	"dlq":         runDLQ,
+}
+
+// app is what every subcommand gets: the environment and the configuration.
+type app struct {
+	Env
+	cfg config.Config
+}
+
+// Run runs the command line args (without the program name).
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "footprint: unknown command %q\n\n%s", args[0], usage)
+		return ExitUsage
+	}
+	r := envconfig.New(env.Getenv)
+	cfg := config.Default().FromEnv(r)
+	if err := errors.Join(r.Err(), cfg.Validate()); err != nil {
+		fmt.Fprintf(env.Stderr, "footprint: config: %v\n", err)
+		return ExitUsage
+	}
+	code, err := cmd(ctx, &app{Env: env, cfg: cfg}, args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(env.Stderr, "footprint %s: %v\n", args[0], err)
+		return ExitUsage
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "footprint %s: %v\n", args[0], err)
+		if code == ExitOK {
+			code = ExitFailed
+		}
+	}
+	return code
+}
+
+// flags is a flag set that reports errors instead of exiting.
+func flags(a *app, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("footprint "+name, flag.ContinueOnError)
+	fs.SetOutput(a.Stderr)
+	return fs
+}
+
+// parse parses args and marks a parse error as a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return nil
+}
+
+// usageErr is a usage error with a message.
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
