@@ -183,6 +183,38 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("diverged stores: cards badge %v, pages badge %v, want mismatch", diverged.CardTimings.Parity, diverged.panel("pages").Timed.Parity)
 	}
 	b.checkClean()
+
+	checkReadKey(t, q)
+}
+
+// checkReadKey opens a site that needs a read key in a fresh browser: the
+// page says so and opens the key field; the key typed there opens the
+// site, stays in the tab's sessionStorage and never reaches the URL.
+func checkReadKey(t *testing.T, q *queryService) {
+	t.Helper()
+	b := newDashBrowser(t)
+	b.resize(1280, 900)
+	view := dashView{site: q.privateSite, store: "postgres"}
+	b.open(view.url(q.base))
+	locked := b.snapshot()
+	if !strings.Contains(locked.Status, "read key") || !locked.KeyOpen {
+		t.Errorf("without a key: status %q, key field open %v; want a request for a read key", locked.Status, locked.KeyOpen)
+	}
+	b.act(chromedp.SendKeys(`#key`, q.readKey), chromedp.Click(`#key-save`))
+	open := b.snapshot()
+	if open.Status != "" || open.StoredKey != q.readKey || open.LocalStorage != 0 || strings.Contains(open.Search, q.readKey) {
+		t.Errorf("with the key: status %q, sessionStorage key %q, localStorage items %d, URL %s",
+			open.Status, open.StoredKey, open.LocalStorage, open.Search)
+	}
+	q.withKey().checkPage(t, b, view, open)
+	// The only failures allowed are the refusals before the key was given.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		if !strings.Contains(p, "401") {
+			t.Errorf("browser: %s", p)
+		}
+	}
 }
 
 // ---- known events ---------------------------------------------------------
@@ -307,6 +339,15 @@ var (
 type queryService struct {
 	base   string
 	client *http.Client
+	// privateSite is readable only with readKey; key is sent when set.
+	privateSite, readKey, key string
+}
+
+// withKey is the same service, called with the read key.
+func (q *queryService) withKey() *queryService {
+	c := *q
+	c.key = q.readKey
+	return &c
 }
 
 func startQueryService(t *testing.T, s *stack) *queryService {
@@ -334,6 +375,7 @@ func startQueryService(t *testing.T, s *stack) *queryService {
 	}
 	readerURL := grantPGReader(t, s)
 	httpAddr, admin := freeAddr(t), freeAddr(t)
+	privateSite, readKey := s.site+"_private", testenv.UniqueName("fp_e2e_read")
 	p := startProc(t, "query", queryBinary, map[string]string{
 		"FOOTPRINT_QUERY_HTTP_ADDR":    httpAddr,
 		"FOOTPRINT_QUERY_GRPC_ADDR":    freeAddr(t),
@@ -345,10 +387,12 @@ func startQueryService(t *testing.T, s *stack) *queryService {
 		"FOOTPRINT_QUERY_CH_USER":      "footprint_reader",
 		"FOOTPRINT_QUERY_CH_PASSWORD":  "footprint_reader",
 		"FOOTPRINT_QUERY_PUBLIC_SITES": s.site,
+		"FOOTPRINT_QUERY_READ_KEYS":    readKey + "=" + privateSite,
 		"FOOTPRINT_LOG_LEVEL":          "debug",
 	})
 	waitHTTP(t, p, "http://"+admin+"/readyz", 60*time.Second)
-	return &queryService{base: "http://" + httpAddr, client: &http.Client{Timeout: 30 * time.Second}}
+	return &queryService{base: "http://" + httpAddr, client: &http.Client{Timeout: 30 * time.Second},
+		privateSite: privateSite, readKey: readKey}
 }
 
 // The read-only roles the local stack creates (deploy/local/stack.sh); the
@@ -402,7 +446,15 @@ func (q *queryService) post(t *testing.T, path string, req, resp proto.Message) 
 	if err != nil {
 		t.Fatalf("marshal %T: %v", req, err)
 	}
-	r, err := q.client.Post(q.base+path, "application/json", bytes.NewReader(body))
+	httpReq, err := http.NewRequest(http.MethodPost, q.base+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpReq.Header.Set("content-type", "application/json")
+	if q.key != "" {
+		httpReq.Header.Set("authorization", "Bearer "+q.key)
+	}
+	r, err := q.client.Do(httpReq)
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
 	}
@@ -737,6 +789,9 @@ type dashTimed struct {
 // dashSnapshot is everything the test reads of the page, in one evaluation.
 type dashSnapshot struct {
 	Search, Store                string
+	Status, StoredKey            string
+	KeyOpen                      bool
+	LocalStorage                 int
 	Cards                        []domNum
 	Chart                        []domRow
 	Panels                       []domPanel
@@ -816,6 +871,10 @@ const snapshotJS = `(() => {
   const res = performance.getEntriesByType('resource');
   return {
     Search: location.search,
+    Status: document.querySelector('#status').hidden ? '' : document.querySelector('#status').textContent,
+    KeyOpen: document.querySelector('#key-box').open,
+    StoredKey: sessionStorage.getItem('footprint.readKey') || '',
+    LocalStorage: localStorage.length,
     Store: (document.querySelector('input[name=store]:checked') || {}).value || '',
     Cards: nums(document.querySelector('#cards')),
     CardTimings: timed(document.querySelector('#cards')),
