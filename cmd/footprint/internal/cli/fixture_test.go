@@ -86,12 +86,23 @@ func (f *fixture) run(t *testing.T, args ...string) (int, string, string) {
 
 func (f *fixture) runCtx(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
+	code, out, errOut := f.runQuietCtx(ctx, args...)
+	t.Logf("footprint %v: exit %d\n%s%s", args, code, out, errOut)
+	return code, out, errOut
+}
+
+// runQuiet is run without logging the output (for polls).
+func (f *fixture) runQuiet(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return f.runQuietCtx(context.Background(), args...)
+}
+
+func (f *fixture) runQuietCtx(ctx context.Context, args ...string) (int, string, string) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
 	code := cli.Run(ctx, args, cli.Env{Getenv: func(k string) string { return f.env[k] }, Stdout: &out, Stderr: &errOut,
 		Now: time.Now, Logger: discard()})
-	t.Logf("footprint %v: exit %d\n%s%s", args, code, out.String(), errOut.String())
 	return code, out.String(), errOut.String()
 }
 
