@@ -1,8 +1,10 @@
 package enrich
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -114,4 +116,57 @@ func TestEnrichedEventsAreStorable(t *testing.T) {
 	if err := stores.Storable(ev); err != nil {
 		t.Fatalf("an accepted, enriched event is not storable: %v", err)
 	}
+}
+
+// TestAcceptedEventsAreStorable: random events with fields around every
+// limit; each one the collector accepts must, once enriched, pass the
+// writers' check. Fixed seed: a failure reproduces.
+func TestAcceptedEventsAreStorable(t *testing.T) {
+	cfg := validate.DefaultConfig()
+	v, err := validate.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores, err := eventcheck.New(eventcheck.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnricher(t, Config{VisitorIDSecret: "0123456789abcdef"})
+	rng := rand.New(rand.NewPCG(9, 9))
+	around := func(limit int) string { // empty, short, at the limit, now and then just over
+		n := [...]int{0, 1 + rng.IntN(8), limit, limit, limit, limit, limit, limit + 1}[rng.IntN(8)]
+		if n > limit && rng.IntN(4) > 0 {
+			n = limit
+		}
+		return strings.Repeat(string(rune('a'+rng.IntN(26))), n)
+	}
+	accepted := 0
+	for range 3000 {
+		ev := &eventv1.Event{
+			SiteId: "s" + around(cfg.MaxIDLength-1), Name: []string{"", "page_view", "Bad Name", "x" + around(63)}[rng.IntN(4)],
+			VisitorId: around(cfg.MaxIDLength), UserId: around(cfg.MaxIDLength), SessionId: around(cfg.MaxIDLength),
+			OccurredAt: timestamppb.New(day1.Add(time.Duration(rng.IntN(3)-1) * 24 * time.Hour * time.Duration(rng.IntN(40)))),
+			Page: &eventv1.Page{
+				Url:      "https://example.com/" + around(cfg.MaxURLLength-20) + "?utm_source=" + around(50),
+				Path:     []string{"", "/" + around(cfg.MaxURLLength-1)}[rng.IntN(2)],
+				Title:    around(cfg.MaxStringLength),
+				Referrer: []string{"", "https://r.example/" + around(cfg.MaxURLLength-18)}[rng.IntN(2)],
+			},
+			Client:     &eventv1.ClientContext{UserAgent: around(cfg.MaxStringLength), Locale: around(cfg.MaxStringLength), Ip: "192.0.2.7"},
+			Utm:        &eventv1.Utm{Campaign: around(cfg.MaxStringLength)},
+			Properties: map[string]string{around(cfg.MaxPropertyKeyLength): around(cfg.MaxPropertyValueLength)},
+		}
+		if _, rej := v.Prepare(ev, day1); rej != nil {
+			continue
+		}
+		accepted++
+		e.Enrich(ev, "192.0.2.8", day1, false, false)
+		if err := stores.Storable(ev); err != nil {
+			t.Fatalf("accepted but not storable: %v", err)
+		}
+	}
+	if accepted < 50 {
+		t.Fatalf("only %d of 3000 random events accepted: the generator tests nothing", accepted)
+	}
+	t.Logf("%d of 3000 random events accepted, all storable", accepted)
 }
