@@ -109,6 +109,24 @@ var filterValues = map[string][]string{
 	"visit:locale":       {"de-DE", "ja"},
 }
 
+// presentValue is a value each dimension has in the data set.
+var presentValue = map[string]string{
+	"event:name": "signup", "event:page": "/pricing", "event:http_method": "GET", "event:http_status": "200",
+	"event:props:plan": "pro", "event:props:file": "x'; DROP TABLE events; --", "event:props:missing": "",
+	"visit:entry_page": "/", "visit:exit_page": "/blog/ünïcödé", "visit:referrer": "https://t.co/abc",
+	"visit:source": "google.com", "visit:utm_source": "newsletter", "visit:utm_medium": "email",
+	"visit:utm_campaign": "spring", "visit:utm_term": "analytics", "visit:utm_content": "hero",
+	"visit:browser": "Chrome", "visit:browser_version": "120.0", "visit:os": "Linux", "visit:os_version": "17.2",
+	"visit:device": "mobile", "visit:locale": "de-DE",
+}
+
+// prefix is the first half (in runes, at least one) of v: a contains value
+// that is not the whole value.
+func prefix(v string) string {
+	r := []rune(v)
+	return string(r[:(len(r)+1)/2])
+}
+
 func cases() []testCase {
 	var out []testCase
 	add := func(name string, req *queryv1.QueryRequest) {
@@ -122,6 +140,23 @@ func cases() []testCase {
 	for _, dim := range dimensionsUnderTest {
 		for _, m := range compatible(dim) {
 			add(fmt.Sprintf("metric=%s/dim=%s", m, dim), &queryv1.QueryRequest{Metrics: []string{m}, Dimensions: []string{dim}, Limit: 1000})
+		}
+	}
+	// Every metric with every dimension under each filter operator on that
+	// dimension (is/is_not a value present in the data, contains/contains_not
+	// half of it).
+	for _, dim := range dimensionsUnderTest {
+		v, ok := presentValue[dim]
+		if !ok {
+			continue // time:* cannot be filtered
+		}
+		for _, op := range operators {
+			value := v
+			if op == queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS || op == queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS_NOT {
+				value = prefix(v)
+			}
+			add(fmt.Sprintf("all-metrics/dim=%s/%s", dim, op), &queryv1.QueryRequest{Metrics: compatible(dim), Dimensions: []string{dim},
+				Filters: []*queryv1.Filter{filter(dim, op, value)}, Limit: 1000})
 		}
 	}
 	// Every metric without a dimension, and all of them at once.
