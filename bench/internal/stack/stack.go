@@ -17,9 +17,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/jackc/pgx/v5"
+	"github.com/footprint/footprint/store/clickhouse"
+	"github.com/footprint/footprint/store/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -68,7 +69,7 @@ type Stack struct {
 	chDBs    []string
 	Keep     bool
 	pgAdmin  *pgxpool.Pool
-	chAdmin  clickhouse.Conn
+	chAdmin  ch.Conn
 	stackDir string
 }
 
@@ -91,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s.chAdmin, err = clickhouse.Open(&clickhouse.Options{Addr: []string{cfg.ClickHouseAddr}, Auth: clickhouse.Auth{Username: "default"}})
+	s.chAdmin, err = ch.Open(&ch.Options{Addr: []string{cfg.ClickHouseAddr}, Auth: ch.Auth{Username: "default"}})
 	if err == nil {
 		err = s.chAdmin.Ping(ctx)
 	}
@@ -138,30 +139,32 @@ func (s *Stack) NewTopic(ctx context.Context, prefix string, partitions int) (st
 // NewPostgresDB creates a unique database and returns its superuser URL.
 func (s *Stack) NewPostgresDB(ctx context.Context, prefix string) (name, url string, err error) {
 	name = UniqueName(prefix)
-	if _, err := s.pgAdmin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", "", fmt.Errorf("create database %s: %w", name, err)
+	if url, err = postgres.CreateDatabase(ctx, s.cfg.PostgresAdminURL, name); err != nil {
+		return "", "", err
 	}
 	s.pgDBs = append(s.pgDBs, name)
-	cfg, err := pgx.ParseConfig(s.cfg.PostgresAdminURL)
-	if err != nil {
-		return "", "", fmt.Errorf("parse postgres url: %w", err)
-	}
-	url = fmt.Sprintf("postgres://%s:%s@%s:%d/%s", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
 	return name, url, nil
 }
 
 // NewClickHouseDB creates a unique database.
 func (s *Stack) NewClickHouseDB(ctx context.Context, prefix string) (string, error) {
 	name := UniqueName(prefix)
-	if err := s.chAdmin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("create clickhouse database %s: %w", name, err)
+	if err := clickhouse.CreateDatabase(ctx, s.clickHouseDB(name)); err != nil {
+		return "", err
 	}
 	s.chDBs = append(s.chDBs, name)
 	return name, nil
 }
 
+// clickHouseDB is the store configuration of database name (user default).
+func (s *Stack) clickHouseDB(name string) clickhouse.Config {
+	cfg := clickhouse.DefaultConfig()
+	cfg.Addr, cfg.Database = s.cfg.ClickHouseAddr, name
+	return cfg
+}
+
 // ClickHouse returns the admin connection (user default).
-func (s *Stack) ClickHouse() clickhouse.Conn { return s.chAdmin }
+func (s *Stack) ClickHouse() ch.Conn { return s.chAdmin }
 
 // Cleanup drops every topic and database this Stack created, unless Keep.
 func (s *Stack) Cleanup(ctx context.Context) error {
@@ -175,14 +178,10 @@ func (s *Stack) Cleanup(ctx context.Context) error {
 		}
 	}
 	for _, db := range s.pgDBs {
-		if _, err := s.pgAdmin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
-			errs = append(errs, fmt.Errorf("drop database %s: %w", db, err))
-		}
+		errs = append(errs, postgres.DropDatabase(ctx, s.cfg.PostgresAdminURL, db))
 	}
 	for _, db := range s.chDBs {
-		if err := s.chAdmin.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
-			errs = append(errs, fmt.Errorf("drop clickhouse database %s: %w", db, err))
-		}
+		errs = append(errs, clickhouse.DropDatabase(ctx, s.clickHouseDB(db)))
 	}
 	s.topics, s.pgDBs, s.chDBs = nil, nil, nil
 	return errors.Join(errs...)

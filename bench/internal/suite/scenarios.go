@@ -229,7 +229,13 @@ func (r *runner) pgWriter(ctx context.Context, s *report.Scenario) error {
 		r.stop(w, "2 pg-writer drain")
 		return err
 	}
-	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", &pgStore{pool: pool, table: table}, n, r.drainTimeout())
+	pgSt, closePG, err := openPGStore(ctx, url)
+	if err != nil {
+		r.stop(w, "2 pg-writer drain")
+		return err
+	}
+	defer closePG()
+	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", pgSt, n, r.drainTimeout())
 	<-prof
 	r.stop(w, "2 pg-writer drain")
 	if err != nil {
@@ -308,7 +314,13 @@ func (r *runner) chWriter(ctx context.Context, s *report.Scenario) error {
 	pm := mark()
 	began := time.Now()
 	prof := r.profile(ctx, w, "ch-writer.prof", r.cfg.ProfileSeconds)
-	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", &chStore{conn: conn, db: db, site: benchSite}, n, r.drainTimeout())
+	chSt, closeCH, err := openCHStore(ctx, r.st.Config().ClickHouseAddr, db)
+	if err != nil {
+		r.stop(w, "3 ch-writer drain")
+		return err
+	}
+	defer closeCH()
+	ended, err := r.waitWritten(ctx, w, "footprint_writer_written_total", chSt, n, r.drainTimeout())
 	<-prof
 	r.stop(w, "3 ch-writer drain")
 	if err != nil {
@@ -391,12 +403,16 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 		return err
 	}
 	defer func() { _ = cw.Stop(30 * time.Second) }()
-	table, err := baseline.FindPGTable(ctx, pool, "events")
+	pg, closePG, err := openPGStore(ctx, url)
 	if err != nil {
 		return err
 	}
-	pg := &pgStore{pool: pool, table: table}
-	ch := &chStore{conn: r.st.ClickHouse(), db: db, site: benchSite}
+	defer closePG()
+	ch, closeCH, err := openCHStore(ctx, r.st.Config().ClickHouseAddr, db)
+	if err != nil {
+		return err
+	}
+	defer closeCH()
 	procs := []*svc.Process{coll, pw, cw}
 
 	// Maximum rate: streaming clients with the largest batch, then wait until

@@ -3,94 +3,72 @@ package suite
 import (
 	"context"
 	"fmt"
-	"strings"
+	"io"
+	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/footprint/footprint/bench/internal/baseline"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/footprint/footprint/store/clickhouse"
+	"github.com/footprint/footprint/store/postgres"
 )
 
 // store is what the suite asks of a writer's store: how many rows it holds
-// and which of some event ids are visible.
+// and which of some event ids are visible. Both come from the store
+// packages, so the benchmark reads what the writers write the way every
+// other reader does.
 type store interface {
 	Name() string
 	Count(ctx context.Context) (int64, error)
-	// Visible returns which of ids are stored; since bounds occurred_at so
-	// the lookup stays cheap on a large table.
+	// Visible returns which of ids are stored. since is when the markers
+	// started (unused by the stores here: their key tables answer by id).
 	Visible(ctx context.Context, ids []string, since time.Time) ([]string, error)
 }
 
-type pgStore struct {
-	pool  *pgxpool.Pool
-	table baseline.PGTable
+// counter is what both store packages offer.
+type counter interface {
+	Counts(ctx context.Context) (rows, distinct int64, err error)
+	StoredIDs(ctx context.Context, ids []string) ([]string, error)
 }
 
-func (s *pgStore) Name() string { return "postgres" }
-
-func (s *pgStore) Count(ctx context.Context) (int64, error) {
-	var n int64
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+s.table.Ident()).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count rows: %w", err)
-	}
-	return n, nil
+// packageStore is a store over a store package.
+type packageStore struct {
+	name string
+	s    counter
 }
 
-func (s *pgStore) Visible(ctx context.Context, ids []string, since time.Time) ([]string, error) {
-	// The primary key (event_id, occurred_at) serves this lookup.
-	rows, err := s.pool.Query(ctx, "SELECT event_id::text FROM "+s.table.Ident()+" WHERE event_id = ANY($1::uuid[]) AND occurred_at >= $2", ids, since)
+func (p packageStore) Name() string { return p.name }
+
+func (p packageStore) Count(ctx context.Context) (int64, error) {
+	rows, _, err := p.s.Counts(ctx)
+	return rows, err
+}
+
+func (p packageStore) Visible(ctx context.Context, ids []string, _ time.Time) ([]string, error) {
+	return p.s.StoredIDs(ctx, ids)
+}
+
+// openPGStore opens the PostgreSQL store at url (schema footprint) as the
+// suite reads it; close closes it.
+func openPGStore(ctx context.Context, url string) (st store, close func(), err error) {
+	cfg := postgres.DefaultConfig()
+	cfg.URL = url
+	p, err := postgres.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		return nil, fmt.Errorf("look up markers: %w", err)
+		return nil, nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan marker: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return packageStore{"postgres", p}, func() { _ = p.Close() }, nil
 }
 
-type chStore struct {
-	conn clickhouse.Conn
-	db   string
-	site string
-}
-
-func (s *chStore) Name() string { return "clickhouse" }
-
-func (s *chStore) Count(ctx context.Context) (int64, error) {
-	var n uint64
-	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.db+".events").Scan(&n); err != nil {
-		return 0, fmt.Errorf("count rows: %w", err)
-	}
-	return int64(n), nil
-}
-
-func (s *chStore) Visible(ctx context.Context, ids []string, since time.Time) ([]string, error) {
-	// The ids are UUIDs the generator formatted (hex and dashes only), so
-	// inlining them is safe; site and time narrow the scan through the
-	// table's ORDER BY (site_id, occurred_at, ...).
-	q := fmt.Sprintf("SELECT toString(event_id) FROM %s.events WHERE site_id = '%s' AND occurred_at >= toDateTime(%d) AND toString(event_id) IN ('%s')",
-		s.db, s.site, since.Unix(), strings.Join(ids, "','"))
-	rows, err := s.conn.Query(ctx, q)
+// openCHStore opens the ClickHouse store of database db as the suite reads
+// it; close closes it.
+func openCHStore(ctx context.Context, addr, db string) (st store, close func(), err error) {
+	cfg := clickhouse.DefaultConfig()
+	cfg.Addr, cfg.Database = addr, db
+	c, err := clickhouse.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		return nil, fmt.Errorf("look up markers: %w", err)
+		return nil, nil, fmt.Errorf("open clickhouse store: %w", err)
 	}
-	defer func() { _ = rows.Close() }()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan marker: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return packageStore{"clickhouse", c}, func() { _ = c.Close() }, nil
 }
 
 // poller records, for every marker event, the time from its Ingest

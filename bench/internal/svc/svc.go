@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/footprint/footprint/internal/testenv"
 )
 
 // Service names, which are also the folders under services/.
@@ -77,14 +79,10 @@ func FreePort() (string, error) {
 	return addr, nil
 }
 
-// Process is a running service.
+// Process is a running service: a testenv.Process (start, readiness, stop,
+// log) plus the CPU and memory accounting the report needs.
 type Process struct {
-	Name      string
-	AdminAddr string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	waitErr   error
-	logPath   string
+	*testenv.Process
 	startCPU  float64
 	startTime time.Time
 }
@@ -93,12 +91,6 @@ type Process struct {
 // FOOTPRINT_* variables, so a developer's shell cannot change the setup),
 // logging to logDir/<name>.log, and waits until its /readyz answers 200.
 func Start(ctx context.Context, name, bin string, env map[string]string, logDir string, logger *slog.Logger) (*Process, error) {
-	adminAddr := env["FOOTPRINT_ADMIN_ADDR"]
-	logPath := filepath.Join(logDir, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("create log file: %w", err)
-	}
 	cmd := exec.Command(bin)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "FOOTPRINT_") {
@@ -108,101 +100,21 @@ func Start(ctx context.Context, name, bin string, env map[string]string, logDir 
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
 	// Own process group: a Ctrl-C of the bench reaches us first, and we stop
 	// the service cleanly.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	logPath := filepath.Join(logDir, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log")
+	tp, err := testenv.StartProcess(name, cmd, env["FOOTPRINT_ADMIN_ADDR"], logPath)
+	if err != nil {
+		return nil, err
 	}
-	p := &Process{Name: name, AdminAddr: adminAddr, cmd: cmd, done: make(chan struct{}), logPath: logPath, startTime: time.Now()}
-	go func() {
-		p.waitErr = cmd.Wait()
-		_ = logFile.Close()
-		close(p.done)
-	}()
-	logger.Debug("started service", "name", name, "pid", cmd.Process.Pid, "log", logPath)
-	if err := p.waitReady(ctx, 60*time.Second); err != nil {
+	p := &Process{Process: tp, startTime: time.Now()}
+	logger.Debug("started service", "name", name, "pid", p.Pid(), "log", logPath)
+	if err := p.WaitReady(ctx, 60*time.Second); err != nil {
 		_ = p.Stop(5 * time.Second)
 		return nil, fmt.Errorf("%s not ready: %w (log tail: %s)", name, err, p.LogTail(1500))
 	}
 	return p, nil
-}
-
-func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited: %v", p.waitErr)
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		resp, err := client.Get("http://" + p.AdminAddr + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Errorf("readyz: %s", resp.Status)
-		} else {
-			last = err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.done:
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("after %v: %w", timeout, last)
-}
-
-// Pid returns the process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// LogTail returns the last n bytes of the process log.
-func (p *Process) LogTail(n int) string {
-	b, err := os.ReadFile(p.logPath)
-	if err != nil {
-		return ""
-	}
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// Stop sends SIGTERM and waits up to grace before SIGKILL.
-func (p *Process) Stop(grace time.Duration) error {
-	if p.Exited() {
-		return nil
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return fmt.Errorf("%s did not stop within %v after SIGTERM", p.Name, grace)
-	}
 }
 
 // Usage is what a process used.
@@ -273,20 +185,11 @@ func (p *Process) Since() (Usage, time.Duration, error) {
 // Metric scrapes /metrics and returns the sum of all samples of the metric
 // family name (all label sets), and whether any sample was found.
 func (p *Process) Metric(ctx context.Context, name string) (float64, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.AdminAddr+"/metrics", nil)
+	text, err := p.Scrape(ctx)
 	if err != nil {
-		return 0, false, fmt.Errorf("metrics request: %w", err)
+		return 0, false, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, false, fmt.Errorf("scrape metrics: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, false, fmt.Errorf("read metrics: %w", err)
-	}
-	return SumMetric(string(body), name)
+	return SumMetric(text, name)
 }
 
 // SumMetric sums the samples of one metric in Prometheus text format.
