@@ -36,6 +36,9 @@ DEV_API_KEY=fp_dev_key
 # in the local stack, so the dashboard opens without a key.
 DEV_READ_KEY=fp_dev_read_key
 CH_READER_PASSWORD=footprint_reader
+PG_NOTIFIER_PASSWORD=footprint_notifier
+# The notifier API key (NotificationService on 127.0.0.1:50053) of the demo site.
+DEV_NOTIFIER_KEY=fp_dev_notifier_key
 DEV_SITE=demo
 # Fixed so that cookieless visitor ids survive a collector restart in the local stack.
 DEV_VISITOR_SECRET=footprint-local-development-only
@@ -142,7 +145,7 @@ ensure_topics() {
 	wait_for "kafka" 90 kafka_topics --list
 	local existing
 	existing=$(kafka_topics --list 2>/dev/null)
-	for t in "$TOPIC" "$TOPIC.dlq"; do
+	for t in "$TOPIC" "$TOPIC.dlq" footprint.notifications.v1.dlq; do
 		if ! grep -qx "$t" <<<"$existing"; then
 			log "creating topic $t ($KAFKA_PARTITIONS partitions)"
 			kafka_topics --create --if-not-exists --topic "$t" --partitions "$KAFKA_PARTITIONS" \
@@ -210,6 +213,9 @@ DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_reader') THEN
     CREATE ROLE footprint_reader LOGIN PASSWORD '$PG_READER_PASSWORD';
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'footprint_notifier') THEN
+    CREATE ROLE footprint_notifier LOGIN PASSWORD '$PG_NOTIFIER_PASSWORD';
+  END IF;
 END \$\$;
 SELECT 'CREATE DATABASE footprint' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'footprint')\gexec
 SQL
@@ -225,6 +231,10 @@ ALTER ROLE footprint_writer SET search_path = footprint;
 ALTER ROLE footprint_reader SET search_path = footprint;
 GRANT USAGE ON SCHEMA footprint TO footprint_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE footprint_writer IN SCHEMA footprint GRANT SELECT ON TABLES TO footprint_reader;
+-- The notifier owns only its inbox schema (it migrates it).
+GRANT CONNECT ON DATABASE footprint TO footprint_notifier;
+CREATE SCHEMA IF NOT EXISTS notifier AUTHORIZATION footprint_notifier;
+ALTER ROLE footprint_notifier SET search_path = notifier;
 SQL
 }
 
@@ -251,7 +261,7 @@ start_clickhouse() {
 
 # --- Footprint services -------------------------------------------------------------
 
-SERVICES=(collector pg-writer ch-writer query)
+SERVICES=(collector pg-writer ch-writer query notifier)
 
 service_env() { # name: prints the env the local stack runs a service with
 	cat <<EOF
@@ -271,6 +281,8 @@ FOOTPRINT_QUERY_CH_USER=footprint_reader
 FOOTPRINT_QUERY_CH_PASSWORD=$CH_READER_PASSWORD
 FOOTPRINT_QUERY_READ_KEYS=$DEV_READ_KEY=$DEV_SITE
 FOOTPRINT_QUERY_PUBLIC_SITES=$DEV_SITE
+FOOTPRINT_NOTIFIER_PG_URL=postgres://footprint_notifier:$PG_NOTIFIER_PASSWORD@127.0.0.1:$PG_PORT/footprint
+FOOTPRINT_NOTIFIER_API_KEYS=$DEV_NOTIFIER_KEY=$DEV_SITE
 EOF
 }
 
@@ -280,6 +292,7 @@ service_admin_addr() {
 	pg-writer) echo 127.0.0.1:9465 ;;
 	ch-writer) echo 127.0.0.1:9466 ;;
 	query) echo 127.0.0.1:9467 ;;
+	notifier) echo 127.0.0.1:9468 ;;
 	esac
 }
 
@@ -359,6 +372,9 @@ cmd_up() {
 	log "dev API key: $DEV_API_KEY (site '$DEV_SITE')"
 	if pid_alive query; then
 		log "dashboard: http://127.0.0.1:8090/ (query API: http://127.0.0.1:8090/api/v1/, gRPC 127.0.0.1:50052, read key $DEV_READ_KEY)"
+	fi
+	if pid_alive notifier; then
+		log "notifications: gRPC 127.0.0.1:50053 (footprint.notifier.v1.NotificationService, key $DEV_NOTIFIER_KEY)"
 	fi
 }
 
