@@ -47,6 +47,22 @@ if ! node --test "$TRACKER_JS/" >"$LOGDIR/tracker_js.log" 2>&1; then
 fi
 grep -E '^# (pass|fail)' "$LOGDIR/tracker_js.log" || true
 
+# The Python SDK (sdk/python): unit tests on an in-process fake collector, the FastAPI
+# integration test on the real stack (its own collector and writers), the middleware's
+# overhead. pytest's summary line and the overhead figure show here; the full output
+# stays in the log.
+PYLOG="$LOGDIR/pytest_sdk_python.out"
+echo "=== pytest sdk/python"
+if ! { make -s pyvenv >/dev/null && (cd sdk/python && "$REPO/.cache/pyvenv/bin/pytest" -p no:cacheprovider \
+	--benchmark-columns=min,median,mean,rounds -ra) >"$PYLOG" 2>&1; }; then
+	failed_modules+=("pytest sdk/python")
+	grep -nE -A40 '^=+ (FAILURES|ERRORS) =+' "$PYLOG" | head -n 200
+fi
+grep -E '^middleware overhead:|^=+ .*(passed|failed|error|skipped).* in [0-9.]+s' "$PYLOG" || tail -n 20 "$PYLOG"
+# pytest's counts join the closing line.
+py_summary=$(grep -E '^=+ .* in [0-9.]+s' "$PYLOG" | tail -n 1)
+py_count() { grep -oE "[0-9]+ $1" <<<"$py_summary" | grep -oE '^[0-9]+' || echo 0; }
+
 for entry in "${FUZZ_TARGETS[@]}"; do
 	read -r m pkg target <<<"$entry"
 	log="$LOGDIR/fuzz_${target}.log"
@@ -70,6 +86,9 @@ tail -n 20 "$LOGDIR/chdb-check.out"
 passed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- PASS' || true)
 failed=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- FAIL' || true)
 skipped=$(cat "$LOGDIR"/*.log | grep -cE '^\s*--- SKIP' || true)
+passed=$((passed + $(py_count passed)))
+failed=$((failed + $(py_count failed) + $(py_count error)))
+skipped=$((skipped + $(py_count skipped)))
 if [ ${#failed_modules[@]} -gt 0 ]; then
 	echo "failing: ${failed_modules[*]}"
 	[ "$failed" -gt 0 ] || failed=${#failed_modules[@]}

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from fakecollector import FakeCollector, serve
+from report import REPORT
 
 
 @pytest.fixture
@@ -12,3 +13,8 @@ def fake() -> Iterator[FakeCollector]:
     yield collector
     collector.gate.set()
     server.stop(grace=None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in REPORT:
+        terminalreporter.write_line(line)

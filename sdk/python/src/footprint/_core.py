@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import grpc
+import grpc.aio
 from google.protobuf import timestamp_pb2
 
 from footprint._config import ClientConfig, DropPolicy
@@ -167,8 +168,10 @@ class Core:
     ) -> float | None:
         """After a failed call: the wait before retrying it, or None when the batch
         was given up (not retryable, or retries exhausted)."""
-        code = err.code() if isinstance(err, grpc.Call) else grpc.StatusCode.UNKNOWN
-        details = err.details() if isinstance(err, grpc.Call) else str(err)
+        code, details = grpc.StatusCode.UNKNOWN, str(err)
+        # The sync API raises grpc.Call errors, the asyncio API AioRpcError.
+        if isinstance(err, grpc.Call | grpc.aio.AioRpcError):
+            code, details = err.code(), err.details() or ""
         if code not in RETRYABLE:
             self.fail(batch, f"ingest: {code.name}: {details}")
             return None
