@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -110,6 +111,8 @@ func openStoresTB(t testing.TB, events []*eventv1.Event) *stores {
 		}
 	}
 
+	duplicateUnmerged(ctx, t, chCfg)
+
 	m, err := store.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -197,4 +200,28 @@ func inline(st engine.Statement) string {
 			return fmt.Sprint(v)
 		}
 	})
+}
+
+// duplicateUnmerged copies a third of the ClickHouse rows once more, as the
+// table holds them after a writer crashed between appending events and
+// their keys and appended them again on redelivery, before
+// ReplacingMergeTree merges them away. Every query must still count each
+// event once (PostgreSQL's key cannot hold a second copy).
+func duplicateUnmerged(ctx context.Context, t testing.TB, cfg chstore.Config) {
+	t.Helper()
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{cfg.Addr}, Auth: clickhouse.Auth{Database: cfg.Database, Username: cfg.User, Password: cfg.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if err := conn.Exec(ctx, "INSERT INTO events SELECT * FROM events WHERE cityHash64(toString(event_id)) % 3 = 0"); err != nil {
+		t.Fatalf("duplicate rows: %v", err)
+	}
+	var rows, distinct uint64
+	if err := conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM events").Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows <= distinct {
+		t.Fatalf("ClickHouse holds %d rows for %d events: no unmerged duplicates to test with", rows, distinct)
+	}
 }
