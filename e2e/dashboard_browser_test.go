@@ -86,17 +86,23 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// The range picker: today is drawn by the hour.
-	b.act(chromedp.SetValue(`#range`, "today"), chromedp.Evaluate[chromedp.Void](
-		`document.querySelector('#range').dispatchEvent(new Event('change'))`))
+	b.act(pick(`#range`, "today"))
 	view.rangePreset = "today"
 	today := b.snapshot()
 	if !strings.Contains(today.Search, "range=today") || len(today.Chart) != 24 {
 		t.Errorf("after picking today: URL %s, %d chart buckets (want 24 hours)", today.Search, len(today.Chart))
 	}
 	q.checkPage(t, b, view, today)
-	b.act(chromedp.SetValue(`#range`, "7d"), chromedp.Evaluate[chromedp.Void](
-		`document.querySelector('#range').dispatchEvent(new Event('change'))`))
-	view.rangePreset = ""
+	// The time-zone picker: the same day in New York.
+	b.act(pick(`#tz`, "America/New_York"))
+	view.tz = "America/New_York"
+	inNewYork := b.snapshot()
+	if !strings.Contains(inNewYork.Search, "tz=America%2FNew_York") {
+		t.Errorf("after picking a time zone the URL is %s", inNewYork.Search)
+	}
+	q.checkPage(t, b, view, inNewYork)
+	b.act(pick(`#tz`, "UTC"), pick(`#range`, "7d"))
+	view.tz, view.rangePreset = "", ""
 
 	// Switching the store keeps the numbers.
 	b.act(chromedp.Click(`input[name=store][value=clickhouse]`))
@@ -478,12 +484,13 @@ type dashFilter struct{ op, dimension, value string }
 type dashView struct {
 	site, store string
 	rangePreset string // "" is 7d
+	tz          string // "" is UTC
 	filters     []dashFilter
 	tabs        map[string]string // panel id -> tab id, when not the first
 }
 
 func (v dashView) url(base string) string {
-	p := url.Values{"site": {v.site}, "range": {v.preset()}, "tz": {"UTC"}, "store": {v.store}}
+	p := url.Values{"site": {v.site}, "range": {v.preset()}, "tz": {v.zone()}, "store": {v.store}}
 	for _, f := range v.filters {
 		p.Add("f", f.op+"|"+f.dimension+"|"+f.value)
 	}
@@ -499,6 +506,13 @@ var apiStores = map[string]queryv1.Store{
 
 var apiOperators = map[string]queryv1.FilterOperator{
 	"is": queryv1.FilterOperator_FILTER_OPERATOR_IS, "is_not": queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT,
+}
+
+func (v dashView) zone() string {
+	if v.tz == "" {
+		return "UTC"
+	}
+	return v.tz
 }
 
 func (v dashView) preset() string {
@@ -520,7 +534,7 @@ func (v dashView) request(metrics ...string) *queryv1.QueryRequest {
 	req := &queryv1.QueryRequest{
 		SiteId:    v.site,
 		DateRange: &queryv1.DateRange{Preset: v.preset()},
-		TimeZone:  "UTC",
+		TimeZone:  v.zone(),
 		Metrics:   metrics,
 		Store:     apiStores[v.store],
 	}

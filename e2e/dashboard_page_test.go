@@ -366,6 +366,13 @@ func (b *dashBrowser) logFirstLoad() {
 		total, total-api, api, snap.ResourceBytes, snap.ResourceCount, snap.RenderedMs, snap.NavigationMs)
 }
 
+// pick chooses an option of a select as a user would: the value changes,
+// then the change event fires.
+func pick(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.SetValue(sel, value), chromedp.Evaluate[chromedp.Void](
+		fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event('change'))`, sel)))
+}
+
 // checkHover moves the mouse over the chart's last bucket and expects the
 // legend to show that bucket's numbers from the chart's data table.
 func (b *dashBrowser) checkHover(snap *dashSnapshot) {
