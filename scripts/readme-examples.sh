@@ -40,3 +40,14 @@ while IFS= read -r cmd; do
 done < <(grep -E '^(grpcurl|curl) .*(QueryService|/api/v1/)' README.md)
 [ "$n" -ge 3 ] || { echo "expected the README's query API examples (grpcurl and curl), found $n"; exit 1; }
 echo "README query API examples: $n answered"
+
+# "Operations": every `go run ./cmd/footprint` example, verbatim; each must exit 0 (for
+# consistency: the stores agree).
+n=0
+while IFS= read -r cmd; do
+	n=$((n + 1))
+	echo "+ $cmd"
+	bash -c "$cmd" </dev/null || { echo "README footprint example failed: $cmd"; exit 1; }
+done < <(grep -E '^go run \./cmd/footprint ' README.md)
+[ "$n" -ge 3 ] || { echo "expected the README's footprint examples, found $n"; exit 1; }
+echo "README footprint examples: $n ran"

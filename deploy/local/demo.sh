@@ -107,3 +107,14 @@ sys.exit(0 if p.get("match") else 1)
 echo
 echo "== Dashboard (demo site, today, both stores side by side):"
 echo "   http://${FOOTPRINT_QUERY_HTTP_ADDR:-127.0.0.1:8090}/?site=demo&range=today&store=both"
+
+echo
+echo "== footprint consistency (docs/operations.md): PostgreSQL and ClickHouse hold the same demo events"
+(cd "$REPO/cmd/footprint" && go build -o "$STACK/bin/footprint" .)
+writers_caught_up() { # footprint lag: both writers' total lag is 0
+	"$STACK/bin/footprint" lag --json |
+		python3 -c 'import json, sys; sys.exit(0 if all(g["lag"] == 0 for g in json.load(sys.stdin)["groups"]) else 1)'
+}
+poll "the writers did not catch up" 120 writers_caught_up
+"$STACK/bin/footprint" consistency --site demo --from "$(date -u -d '-7 days' +%F)" --to "$(date -u +%F)" ||
+	die "PostgreSQL and ClickHouse disagree on the demo site (footprint consistency above)"

@@ -154,6 +154,29 @@ ensure_topics() {
 	done
 }
 
+# The footprint command's topics (docs/operations.md) and the events topic's retention.
+# `footprint replay` rebuilds a store from the events topic, so the local stack keeps every
+# event (retention.ms=-1, set on an existing topic too; the broker default is 7 days).
+# Erasure records are compacted (the latest request per visitor or user, kept for good);
+# audit records are kept.
+ensure_ops_topics() {
+	local existing
+	existing=$(kafka_topics --list 2>/dev/null)
+	if ! grep -qx footprint.erasures.v1 <<<"$existing"; then
+		log "creating topic footprint.erasures.v1 (compacted)"
+		kafka_topics --create --if-not-exists --topic footprint.erasures.v1 --partitions 1 \
+			--replication-factor 1 --config cleanup.policy=compact >>"$LOGS/kafka.log" 2>&1
+	fi
+	if ! grep -qx footprint.audit.v1 <<<"$existing"; then
+		log "creating topic footprint.audit.v1"
+		kafka_topics --create --if-not-exists --topic footprint.audit.v1 --partitions 1 \
+			--replication-factor 1 --config retention.ms=-1 >>"$LOGS/kafka.log" 2>&1
+	fi
+	kafka_java kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type topics \
+		--entity-name "$TOPIC" --add-config retention.ms=-1 >>"$LOGS/kafka.log" 2>&1 ||
+		die "could not set the retention of $TOPIC (see $LOGS/kafka.log)"
+}
+
 # PostgreSQL runs as `postgres` when we are root, and that user must be able to reach its
 # data dir. When the repo sits under a directory `postgres` cannot traverse (a home
 # directory with mode 700, say), the data dir moves under /var/lib/postgresql and
@@ -363,6 +386,7 @@ cmd_infra() {
 	provision_postgres
 	start_clickhouse
 	ensure_topics
+	ensure_ops_topics
 	log "infrastructure is up (kafka 127.0.0.1:$KAFKA_PORT, postgres 127.0.0.1:$PG_PORT, clickhouse 127.0.0.1:$CH_TCP_PORT)"
 }
 

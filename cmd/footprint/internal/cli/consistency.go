@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/footprint/footprint/cmd/footprint/internal/consistency"
+	"github.com/footprint/footprint/store/ops"
 )
 
 func runConsistency(ctx context.Context, a *app, args []string) (int, error) {
@@ -34,11 +35,11 @@ func runConsistency(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return ExitFailed, err
 	}
-	rep, err := consistency.Check(ctx, pg, ch, *site, fromDay, toDay, *samples)
+	rep, err := ops.Check(ctx, pg, ch, *site, fromDay, toDay, *samples)
 	if err != nil {
 		return ExitFailed, err
 	}
-	if err := rep.Write(a.Stdout); err != nil {
+	if err := consistency.Write(a.Stdout, rep); err != nil {
 		return ExitFailed, err
 	}
 	if !rep.Agree() {

@@ -2,10 +2,14 @@ package cli_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
 
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/store/ops"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -51,5 +55,34 @@ func TestConsistencyDetectsRowDeletedByHand(t *testing.T) {
 	}
 	if n := strings.Count(out, "DIFFERENT"); n != 1 {
 		t.Errorf("%d groups marked DIFFERENT, want 1", n)
+	}
+}
+
+// Both stores compute the checksum store/ops defines: the sum, modulo 2^64,
+// of the first 8 bytes of MD5 of each id's text read as big-endian uint64.
+func TestChecksumMatchesDefinitionInBothStores(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	evs := make([]*eventv1.Event, 50)
+	var want uint64
+	for i := range evs {
+		evs[i] = f.event("page_view", "v", day().Add(time.Duration(i)*time.Minute))
+		sum := md5.Sum([]byte(evs[i].GetEventId()))
+		want += binary.BigEndian.Uint64(sum[:8])
+	}
+	for name, s := range map[string]interface {
+		WriteBatch(context.Context, []*eventv1.Event) error
+		DayTallies(context.Context, string, time.Time, time.Time) ([]ops.DayTally, error)
+	}{"postgres": f.pg, "clickhouse": f.ch} {
+		if err := s.WriteBatch(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.DayTallies(ctx, f.site, day(), day())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Events != 50 || got[0].Checksum != want || !got[0].Day.Equal(day()) {
+			t.Errorf("%s: tallies %+v, want one group of 50 events with checksum %x", name, got, want)
+		}
 	}
 }
