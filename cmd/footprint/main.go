@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,6 +22,10 @@ func main() {
 	level := slog.LevelWarn
 	env := envconfig.New(os.Getenv)
 	env.LogLevel("FOOTPRINT_LOG_LEVEL", &level)
+	if err := env.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "footprint: config: %v\n", err)
+		os.Exit(cli.ExitUsage)
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.Env{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Logger: logger})
