@@ -64,8 +64,8 @@ func (b *builder) scan(sc scope, extra []string) string {
 	return fmt.Sprintf("SELECT %s FROM %s WHERE %s%s", strings.Join(cols, ", "), b.d.eventsTable(), where, b.d.dedupe())
 }
 
-// dimColumn is the alias a dimension's value has in the sessionized rows,
-// and registers what the scan must read for it.
+// needs collects what the scan must read and which visit columns the
+// sessionized rows must carry for the query's dimensions and filters.
 type needs struct {
 	scanCols  []string // extra scan expressions "expr AS alias"
 	aliases   []string // aliases of all scan columns
@@ -134,12 +134,12 @@ func (b *builder) filter(col string, f FilterSpec) string {
 			parts = append(parts, col+" = "+p)
 		}
 	}
-	any := "(" + strings.Join(parts, " OR ") + ")"
+	anyMatches := "(" + strings.Join(parts, " OR ") + ")"
 	switch f.Op {
 	case queryv1.FilterOperator_FILTER_OPERATOR_IS_NOT, queryv1.FilterOperator_FILTER_OPERATOR_CONTAINS_NOT:
-		return "NOT " + any
+		return "NOT " + anyMatches
 	default:
-		return any
+		return anyMatches
 	}
 }
 
