@@ -468,8 +468,9 @@ type QueryRequest struct {
 	Dimensions []string `protobuf:"bytes,5,rep,name=dimensions,proto3" json:"dimensions,omitempty"`
 	// Filters, all of which must match.
 	Filters []*Filter `protobuf:"bytes,6,rep,name=filters,proto3" json:"filters,omitempty"`
-	// Row order; by default the first metric descending, then the dimensions
-	// ascending (time dimensions always ascending).
+	// Row order. By default: with a time:* dimension, time ascending;
+	// otherwise the first metric descending. Ties always break on every
+	// dimension ascending (byte order), so both stores return one order.
 	OrderBy []*OrderBy `protobuf:"bytes,7,rep,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Maximum rows, 1..10000; 0 means the default (100).
 	Limit int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
