@@ -56,6 +56,23 @@ browse "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, lik
 browse "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36" 412,915 fr-FR
 browse "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1" 820,1180 ja-JP
 
+# The Python SDK's FastAPI example app (sdk/python/examples/app.py, in the venv `make pyvenv`
+# creates): the ASGI middleware and the asyncio client, on its own port.
+PYAPP_ADDR=${FOOTPRINT_PYAPP_ADDR:-127.0.0.1:8083}
+make -C "$REPO" -s pyvenv >/dev/null
+log "starting the FastAPI example app on http://$PYAPP_ADDR"
+FOOTPRINT_PYAPP_ADDR=$PYAPP_ADDR "$REPO/.cache/pyvenv/bin/python" "$REPO/sdk/python/examples/app.py" >>"$LOGS/pyapp.log" 2>&1 &
+pyapp=$!
+trap 'kill "$webapp" "$pyapp" 2>/dev/null || true' EXIT
+poll "the FastAPI app did not answer" 30 curl -fsS "http://$PYAPP_ADDR/healthz"
+log "sending requests through the FastAPI app"
+"$REPO/.cache/pyvenv/bin/python" "$REPO/sdk/python/examples/traffic.py" "http://$PYAPP_ADDR" 60
+# On SIGTERM uvicorn runs the app's shutdown (the client sends what is queued) and then
+# exits by the signal (143).
+kill -TERM "$pyapp"
+wait "$pyapp" || [ $? -eq 143 ] || die "the FastAPI app did not shut down cleanly (see $LOGS/pyapp.log)"
+grep -q 'undelivered 0$' "$LOGS/pyapp.log" || die "the FastAPI app left events undelivered (see $LOGS/pyapp.log)"
+
 # SIGTERM makes the app close its SDK client, which flushes every queued event.
 kill -TERM "$webapp"
 wait "$webapp" || die "the web app did not shut down cleanly (see $LOGS/webapp.log)"
@@ -85,6 +102,11 @@ PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -
 	"SELECT name, device_class, count(*) AS events FROM footprint.events WHERE path LIKE '/app/%' GROUP BY 1, 2 ORDER BY 1, 2"
 clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
 	"SELECT name, device_class, count() AS events FROM footprint.events FINAL WHERE path LIKE '/app/%' GROUP BY name, device_class ORDER BY name, device_class"
+echo "== FastAPI example app (Python SDK, /articles/ pages) in each store"
+PGPASSWORD=footprint_reader psql -h 127.0.0.1 -U footprint_reader -d footprint -P pager=off -c \
+	"SELECT http_method, http_status, count(*) AS page_views FROM footprint.events WHERE path LIKE '/articles/%' GROUP BY 1, 2 ORDER BY 1, 2"
+clickhouse-client --host 127.0.0.1 --user footprint_reader --password footprint_reader --format PrettyCompact --query \
+	"SELECT http_method, http_status, count() AS page_views FROM footprint.events FINAL WHERE path LIKE '/articles/%' GROUP BY http_method, http_status ORDER BY http_method, http_status"
 
 echo
 echo "== One dashboard query answered by both stores (store: BOTH): today's top pages"

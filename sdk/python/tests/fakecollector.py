@@ -89,7 +89,7 @@ class FakeCollector(collector_pb2_grpc.CollectorServiceServicer):
 def serve() -> tuple[FakeCollector, grpc.Server]:
     fake = FakeCollector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    collector_pb2_grpc.add_CollectorServiceServicer_to_server(fake, server)
+    collector_pb2_grpc.add_CollectorServiceServicer_to_server(fake, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     fake.address = f"127.0.0.1:{port}"

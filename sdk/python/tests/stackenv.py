@@ -6,6 +6,7 @@ on their own ports."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from clickhouse_driver import Client as ClickHouse
-from confluent_kafka.admin import AdminClient, NewTopic
+from clickhouse_driver import Client as ClickHouse  # type: ignore[import-untyped]
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 REPO = Path(__file__).resolve().parents[3]
 KAFKA = os.environ.get("FOOTPRINT_TEST_KAFKA", "127.0.0.1:9092")
@@ -39,7 +40,7 @@ def require_stack() -> None:
     pg = psycopg.conninfo.conninfo_to_dict(POSTGRES)
     for what, host, port in (
         ("kafka", *KAFKA.split(",")[0].rsplit(":", 1)),
-        ("postgresql", pg.get("host", "127.0.0.1"), pg.get("port", 5432)),
+        ("postgresql", str(pg.get("host") or "127.0.0.1"), str(pg.get("port") or 5432)),
         ("clickhouse", *CLICKHOUSE.rsplit(":", 1)),
     ):
         try:
@@ -170,10 +171,11 @@ class Stack:
 def stack(tmp_path: Path) -> Iterator[Stack]:
     require_stack()
     s = Stack()
+    bin_dir = Path(tempfile.mkdtemp(prefix="footprint-py-bin-"))
     bins = build(
         {"collector": "services/collector", "pg-writer": "services/pg-writer",
          "ch-writer": "services/ch-writer"},
-        Path(tempfile.mkdtemp(prefix="footprint-py-bin-")),
+        bin_dir,
     )  # fmt: skip
     admin = AdminClient({"bootstrap.servers": KAFKA})
     topics = [s.topic, s.topic + ".dlq"]
@@ -212,6 +214,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     finally:
         for p in s.procs.values():
             p.stop()
+        shutil.rmtree(bin_dir, ignore_errors=True)
         admin.delete_topics(topics)
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{s.pg_db}" WITH (FORCE)')

@@ -7,13 +7,11 @@ import os
 import random
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass
 
 import grpc
 import grpc.aio
-from google.protobuf import timestamp_pb2
 
 from footprint._config import ClientConfig, DropPolicy
 from footprint.collector.v1 import collector_pb2
@@ -62,7 +60,8 @@ def uuid7() -> str:
     value = (
         (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (rand >> 68) << 64 | 0b10 << 62 | rand & (2**62 - 1)
     )
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"  # uuid.UUID's str() costs more than the rest of this function
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Core:
@@ -89,7 +88,9 @@ class Core:
             # id to each attempt otherwise.
             ev.event_id = uuid7()
         if not ev.HasField("occurred_at"):
-            ev.occurred_at.CopyFrom(_now())
+            # Not Timestamp.GetCurrentTime: it goes through datetime, several times slower.
+            ns = time.time_ns()
+            ev.occurred_at.seconds, ev.occurred_at.nanos = divmod(ns, 1_000_000_000)
         if not ev.site_id:
             ev.site_id = self.cfg.site_id
         with self._lock:
@@ -200,9 +201,3 @@ class Core:
             self.cfg.on_error(err)
         except Exception:
             self.log.exception("footprint: on_error handler raised")
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.GetCurrentTime()
-    return ts

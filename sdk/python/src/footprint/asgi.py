@@ -8,6 +8,7 @@ server::
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -168,13 +169,22 @@ class FootprintMiddleware:
         return leftmost
 
 
+# The request headers the middleware reads; the others are not decoded.
+_HEADERS = frozenset(
+    {b"host", b"referer", b"user-agent", b"accept-language", b"x-forwarded-for",
+     b"x-forwarded-proto", b"dnt", b"sec-gpc"}
+)  # fmt: skip
+
+
 def _headers(scope: Scope) -> Mapping[str, str]:
-    """The request headers, lower-case names, the last value of each (ASGI gives them
-    as latin-1 bytes)."""
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    """The headers the middleware reads, the last value of each. ASGI servers give
+    the names in lower case, names and values as latin-1 bytes."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _HEADERS}
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_ip(value: str) -> IPAddress | None:
+    """Cached: the same clients and proxies come back, and parsing is the slow part."""
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
