@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,11 @@ import (
 // test's own group and checks it finished.
 func (f *fixture) replay(t *testing.T, store string, extra ...string) string {
 	t.Helper()
-	args := append([]string{"replay", "--store", store, "--from-beginning", "--group", testenv.UniqueName("replay")}, extra...)
+	args := []string{"replay", "--store", store, "--group", testenv.UniqueName("replay")}
+	if !slices.Contains(extra, "--from") {
+		args = append(args, "--from-beginning")
+	}
+	args = append(args, extra...)
 	code, out, _ := f.run(t, args...)
 	if code != 0 {
 		t.Fatalf("replay %s: exit %d", store, code)
@@ -210,4 +215,27 @@ func (f *fixture) readJSON(t *testing.T, topic string) []map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// --from TIME starts each partition at the first message produced at or
+// after TIME: events produced before it are not replayed.
+func TestReplayFromTime(t *testing.T) {
+	f := newFixture(t)
+	before, after := f.events(20, day()), f.events(30, day())
+	f.produce(t, before...)
+	from := time.Now().Add(2 * time.Millisecond) // Kafka timestamps are milliseconds
+	waitFor(t, "the clock to pass the cut", time.Second, func() bool { return time.Now().After(from.Add(2 * time.Millisecond)) })
+	f.produce(t, after...)
+	out := f.replay(t, "postgres", "--from", from.UTC().Format(time.RFC3339Nano))
+	if !strings.Contains(out, "replayed 30 messages") {
+		t.Errorf("replay output %q, want 30 messages", out)
+	}
+	if pg, _ := f.counts(t); pg != 30 {
+		t.Fatalf("postgres holds %d events, want the 30 produced after --from", pg)
+	}
+	for _, ev := range before[:3] {
+		if ids, _ := f.pg.StoredIDs(context.Background(), []string{ev.GetEventId()}); len(ids) != 0 {
+			t.Errorf("event %s produced before --from was replayed", ev.GetEventId())
+		}
+	}
 }
