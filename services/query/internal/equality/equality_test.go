@@ -25,6 +25,7 @@ func TestSharedSuite(t *testing.T) {
 	t.Run("reference", func(t *testing.T) { storesMatchReference(t, s) })
 	t.Run("injection", func(t *testing.T) { injection(t, s) })
 	t.Run("without-visits", func(t *testing.T) { withoutVisitsSameCounts(t, s) })
+	t.Run("realtime", func(t *testing.T) { realtimeSame(t, s) })
 }
 
 // withoutVisitsSameCounts: a query that needs no visit skips their

@@ -92,6 +92,7 @@ func (s eventSpec) build() *eventv1.Event {
 // fixedEvents are hand-made edge cases; each comment names what it pins.
 func fixedEvents() []*eventv1.Event {
 	day := func(d, h, m, s, ns int) time.Time { return time.Date(2026, 3, d, h, m, s, ns, time.UTC) }
+	apr2 := func(h, m, s, ns int) time.Time { return time.Date(2026, 4, 2, h, m, s, ns, time.UTC) }
 	specs := []eventSpec{
 		// A visit across midnight UTC (and Berlin midnight an hour earlier).
 		{visitor: 900, at: day(20, 23, 50, 0, 0), name: "page_view", page: "/", referrer: 1, utm: 1},
@@ -114,6 +115,13 @@ func fixedEvents() []*eventv1.Event {
 		// Around the New York DST change: 06:59 and 07:01 UTC on 8 March.
 		{visitor: 906, at: day(8, 6, 59, 0, 0), name: "page_view", page: "/", utm: 2},
 		{visitor: 906, at: day(8, 7, 1, 0, 0), name: "comment_created", page: "/blog/post-1", props: map[string]string{"plan": "free"}},
+		// Realtime (the suite's now is 2 April 12:00 UTC): two visitors in
+		// the last five minutes, one just before them, a bot.
+		{visitor: 910, at: apr2(11, 56, 0, 0), name: "page_view", page: "/pricing"},
+		{visitor: 911, at: apr2(11, 59, 30, 0), name: "page_view", page: "/"},
+		{visitor: 911, at: apr2(11, 59, 40, 0), name: "signup", page: "/pricing"},
+		{visitor: 912, at: apr2(11, 54, 59, 0), name: "page_view", page: "/about?x=1"},
+		{visitor: 914, at: apr2(11, 58, 0, 0), name: "page_view", page: "/"},
 		// A bot's visit.
 		{visitor: 4, at: day(15, 3, 0, 0, 0), name: "page_view", page: "/"},
 	}
