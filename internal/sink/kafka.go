@@ -1,12 +1,38 @@
 package sink
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/footprint/footprint/internal/kafkalog"
 )
+
+// newClients creates the consumer and the DLQ producer, their librdkafka
+// log lines going to logger (kafkalog, the one Kafka logging path).
+func newClients(cfg Config, logger *slog.Logger) (*kafka.Consumer, *kafka.Producer, error) {
+	ccfg, pcfg := consumerConfig(cfg), dlqProducerConfig(cfg)
+	if err := errors.Join(kafkalog.Enable(ccfg), kafkalog.Enable(pcfg)); err != nil {
+		return nil, nil, fmt.Errorf("kafka log routing: %w", err)
+	}
+	consumer, err := kafka.NewConsumer(ccfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create kafka consumer: %w", err)
+	}
+	// Each forwarder ends when its client is closed.
+	go kafkalog.Forward(consumer.Logs(), logger.With("client", "consumer"))
+	producer, err := kafka.NewProducer(pcfg)
+	if err != nil {
+		consumer.Close()
+		return nil, nil, fmt.Errorf("create kafka dlq producer: %w", err)
+	}
+	go kafkalog.Forward(producer.Logs(), logger.With("client", "dlq_producer"))
+	return consumer, producer, nil
+}
 
 // consumerConfig is the writers' Kafka consumer: every option with its reason.
 func consumerConfig(cfg Config) *kafka.ConfigMap {

@@ -94,14 +94,9 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	consumer, err := kafka.NewConsumer(consumerConfig(cfg))
+	consumer, producer, err := newClients(cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("create kafka consumer: %w", err)
-	}
-	producer, err := kafka.NewProducer(dlqProducerConfig(cfg))
-	if err != nil {
-		consumer.Close()
-		return nil, fmt.Errorf("create kafka dlq producer: %w", err)
+		return nil, err
 	}
 	l := &Loop{cfg: cfg, store: store, dec: dec, log: logger, m: m, consumer: consumer, producer: producer}
 	l.b.reset()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"maps"
 	"slices"
 	"sort"
@@ -87,7 +88,11 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "\\`"
 // need newer server features such as ALTER UPDATE or specific engines), so
 // this small migrator is ours. Every migration is idempotent (IF NOT
 // EXISTS), so two replicas starting at once cannot break the schema.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, math.MaxUint32) }
+
+// migrateTo applies the migrations up to version (tests start from an older
+// schema to check that a migration upgrades an existing database).
+func (s *Store) migrateTo(ctx context.Context, target uint32) error {
 	if err := s.ensureDatabase(ctx); err != nil {
 		return err
 	}
@@ -114,7 +119,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: bad version: %w", name, err)
 		}
-		if uint32(v) <= current {
+		if uint32(v) <= current || uint32(v) > target {
 			continue
 		}
 		body, err := migrations.ReadFile("migrations/" + name)

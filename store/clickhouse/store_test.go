@@ -232,3 +232,37 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// A database written before event_keys existed (a clamped retry stored
+// twice, on two days) is upgraded by the new migration: every stored id gets
+// its key, and a later copy is not stored again.
+func TestMigrationUpgradesExistingDatabase(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
+	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	testenv.Isolated(t, "database "+cfg.Database, func(ctx context.Context) error { return s.migrateTo(ctx, 1) },
+		func(ctx context.Context) error { _ = s.Close(); return DropDatabase(ctx, cfg) })
+	now := time.Now().UTC()
+	first, other := at(sinktest.NewEvent("site"), now.AddDate(0, 0, -2)), at(sinktest.NewEvent("site"), now)
+	if err := s.appendEvents(ctx, []*eventv1.Event{first, sinktest.OtherCopy(first, 1), other}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	stored, err := s.StoredIDs(ctx, []string{first.GetEventId(), other.GetEventId()})
+	if err != nil || len(stored) != 2 {
+		t.Fatalf("keys after the upgrade: %v (%v), want both ids", stored, err)
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{sinktest.OtherCopy(first, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	var raw uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&raw); err != nil || raw != 3 {
+		t.Fatalf("%d rows (%v): the legacy duplicate stays, nothing new is added", raw, err)
+	}
+}

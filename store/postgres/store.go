@@ -74,7 +74,11 @@ func (s *Store) Close() error {
 
 // Migrate creates the schema if needed and applies the embedded migrations
 // under a PostgreSQL advisory lock, so replicas starting together are safe.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, goose.MaxVersion) }
+
+// migrateTo applies the migrations up to version (tests start from an older
+// schema to check that a migration upgrades an existing database).
+func (s *Store) migrateTo(ctx context.Context, version int64) error {
 	var exists bool
 	// Checked first because CREATE SCHEMA IF NOT EXISTS still needs CREATE on
 	// the database, which the least-privilege writer role does not have.
@@ -101,7 +105,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("goose provider: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
+	if _, err := provider.UpTo(ctx, version); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

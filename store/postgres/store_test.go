@@ -370,3 +370,50 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// A database written before event_keys existed (a clamped retry stored
+// twice) is upgraded by the new migration: one key per stored id, the
+// earliest copy's time, and a later copy is not stored again.
+func TestMigrationUpgradesExistingDatabase(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.URL = newDatabase(t)
+	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	if err := s.migrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	first, other := at(sinktest.NewEvent("site"), now.AddDate(0, 0, -2)), at(sinktest.NewEvent("site"), now)
+	var rows [][]any
+	for _, ev := range []*eventv1.Event{first, sinktest.OtherCopy(first, 1), other} {
+		r, err := toRow(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{cfg.Schema, "events"}, eventrow.Names(columns), pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	var keys int64
+	var kept time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM "+s.keys+"), (SELECT occurred_at FROM "+s.keys+" WHERE event_id = $1)", first.GetEventId()).Scan(&keys, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 2 || !kept.Equal(first.GetOccurredAt().AsTime().Truncate(time.Microsecond)) {
+		t.Fatalf("%d keys, first id kept at %s; want 2 keys, the first copy's time", keys, kept)
+	}
+	if err := s.WriteBatch(ctx, []*eventv1.Event{sinktest.OtherCopy(first, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, d, err := s.Counts(ctx); err != nil || n != 3 || d != 2 {
+		t.Fatalf("counts %d/%d (%v): the legacy duplicate stays, nothing new is added", n, d, err)
+	}
+}
