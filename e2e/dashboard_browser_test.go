@@ -85,6 +85,18 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("visitors with the /pricing filter = %v, unfiltered %v: the filter did not change the numbers", got, totals)
 	}
 
+	// Back and forward walk the views the URL recorded.
+	b.act(chromedp.Evaluate[chromedp.Void](`history.back()`))
+	back := b.snapshot()
+	// (The tabs visited above rewrote that entry's URL with prop=plan.)
+	if strings.Contains(back.Search, "f=") || len(back.Chips) != 0 || !slices.Equal(numbersOf(back, ""), numbersOf(first, "")) {
+		t.Errorf("back: %s, want the first view %s", back.brief(), first.brief())
+	}
+	b.act(chromedp.Evaluate[chromedp.Void](`history.forward()`))
+	if forward := b.snapshot(); forward.Search != filtered.Search || !slices.Equal(numbersOf(forward, ""), numbersOf(filtered, "")) {
+		t.Errorf("forward: %s, want the filtered view %s", forward.brief(), filtered.brief())
+	}
+
 	// The range picker: today is drawn by the hour.
 	b.act(pick(`#range`, "today"))
 	view.rangePreset = "today"

@@ -201,6 +201,7 @@ function syncControls() {
   $('#to').value = s.to;
   $('#tz').value = s.tz;
   for (const r of document.querySelectorAll('input[name=store]')) r.checked = r.value === s.store;
+  for (const panel of PANELS) selectTab(app.panels[panel.id], panel, s);
 }
 
 function isoDay(d) {
