@@ -59,7 +59,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	// The key insert skips ids stored already (by an earlier batch, a
 	// redelivery, or a concurrent replica: the primary key serialises
 	// them); only the staged rows of ids it inserted reach events.
-	s.insertNew = "WITH new AS (INSERT INTO " + s.keys + " (event_id, occurred_at) SELECT event_id, occurred_at FROM events_stage" +
+	keyCols := strings.Join(keyColumns, ", ")
+	s.insertNew = "WITH new AS (INSERT INTO " + s.keys + " (" + keyCols + ") SELECT " + keyCols + " FROM events_stage" +
 		" ON CONFLICT (event_id) DO NOTHING RETURNING event_id)" +
 		" INSERT INTO " + s.events + " (" + cols + ") SELECT " + cols + " FROM events_stage WHERE event_id IN (SELECT event_id FROM new)"
 	return s, nil
