@@ -200,6 +200,9 @@ func (r Replayer) consume(ctx context.Context, cfg sink.Config, store sink.Store
 	for {
 		select {
 		case err := <-done: // the loop stopped by itself: a fatal error
+			if err == nil {
+				err = errors.New("stopped before the end")
+			}
 			return fmt.Errorf("consume loop: %w", err)
 		case <-ctx.Done():
 			stop() // writes and commits the current batch, then leaves the group
