@@ -195,6 +195,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !slices.Equal(diverged.CardTimings.Parity, []string{"mismatch"}) || !slices.Equal(diverged.panel("pages").Timed.Parity, []string{"mismatch"}) {
 		t.Errorf("diverged stores: cards badge %v, pages badge %v, want mismatch", diverged.CardTimings.Parity, diverged.panel("pages").Timed.Parity)
 	}
+	// The badge opens to the differences the service reported.
+	b.run("open the mismatch badge", chromedp.Click(`#cards [data-parity=mismatch] summary`))
+	diffs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#cards .diffs li')].map((li) => li.innerText)`))
+	if err != nil || len(diffs) == 0 || !strings.Contains(strings.Join(diffs, "\n"), "visitors") {
+		t.Errorf("the opened mismatch badge lists %q (%v), want the visitors difference", diffs, err)
+	}
 	b.checkClean()
 
 	checkReadKey(t, q)

@@ -34,16 +34,20 @@ export function timing(resp) {
   const parts = results.map((r) =>
     h('span', { class: 'took', dataset: { store: storeKey(r.store), ms: r.durationMs || 0 } },
       `${STORES[storeKey(r.store)].label} ${formatMs(r.durationMs)}`));
-  if (results.length > 1) {
-    const match = resp.parity?.match === true;
-    const diffs = resp.parity?.differences || [];
-    parts.push(h('span', {
-      class: `badge ${match ? 'match' : 'mismatch'}`,
-      dataset: { parity: match ? 'match' : 'mismatch' },
-      title: match ? 'Both stores returned identical rows' : diffs.join('\n'),
-    }, match ? 'match' : 'mismatch'));
-  }
+  if (results.length > 1) parts.push(parityBadge(resp.parity));
   return parts;
+}
+
+// parityBadge says whether both stores agree; a mismatch opens (mouse,
+// keyboard or screen reader alike) to the differences the service found.
+function parityBadge(parity) {
+  if (parity?.match === true) {
+    return h('span', { class: 'badge match', dataset: { parity: 'match' }, title: 'Both stores returned identical rows' }, 'match');
+  }
+  const diffs = parity?.differences || [];
+  return h('details', { class: 'badge mismatch', dataset: { parity: 'mismatch' } },
+    h('summary', {}, 'mismatch'),
+    h('ul', { class: 'diffs' }, diffs.length ? diffs.map((d) => h('li', {}, d)) : h('li', {}, 'The stores returned different rows.')));
 }
 
 export function errorBox(err) {
