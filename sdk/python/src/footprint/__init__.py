@@ -12,7 +12,6 @@ from footprint.aio import AsyncClient
 from footprint.asgi import EVENT_PAGE_VIEW, FootprintMiddleware, Tracker
 from footprint.client import Client
 from footprint.errors import (
-    ClientClosedError,
     ConfigError,
     DeliveryError,
     FootprintError,
@@ -24,7 +23,6 @@ __all__ = [
     "EVENT_PAGE_VIEW",
     "AsyncClient",
     "Client",
-    "ClientClosedError",
     "ClientConfig",
     "ClientContext",
     "ConfigError",

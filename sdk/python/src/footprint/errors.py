@@ -16,10 +16,6 @@ class ConfigError(FootprintError, ValueError):
     """Invalid client options."""
 
 
-class ClientClosedError(FootprintError):
-    """The client is closed; the event was dropped."""
-
-
 class RejectedEventError(FootprintError):
     """The collector rejected an event as invalid; it is not retried (it would be
     rejected again)."""
