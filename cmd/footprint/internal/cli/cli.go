@@ -56,12 +56,15 @@ Exit status: 0 done (stores agree), 1 the stores differ, 2 usage, 3 failed, 130 
 
 type command func(ctx context.Context, app *app, args []string) (int, error)
 
-var commands = map[string]command{
-	"consistency": runConsistency,
-	"lag":         runLag,
-	"replay":      runReplay,
-	"erase":       runErase,
-	"dlq":         runDLQ,
+// commands are the subcommands by name.
+func commands() map[string]command {
+	return map[string]command{
+		"consistency": runConsistency,
+		"lag":         runLag,
+		"replay":      runReplay,
+		"erase":       runErase,
+		"dlq":         runDLQ,
+	}
 }
 
 // app is what every subcommand gets: the environment and the configuration.
@@ -76,7 +79,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := commands()[args[0]]
 	if !ok {
 		fmt.Fprintf(env.Stderr, "footprint: unknown command %q\n\n%s", args[0], usage)
 		return ExitUsage

@@ -19,7 +19,7 @@ func runLag(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return ExitFailed, err
 	}
-	all := append(append([]string{}, lag.DefaultGroups...), groups...)
+	all := append(lag.DefaultGroups(), groups...)
 	res, err := lag.Measure(ctx, r, admin, a.cfg.Topic, all, a.Now())
 	if err != nil {
 		return ExitFailed, err

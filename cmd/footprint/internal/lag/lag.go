@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultGroups are the writers' consumer groups.
-var DefaultGroups = []string{"footprint-pg-writer", "footprint-ch-writer"}
+func DefaultGroups() []string { return []string{"footprint-pg-writer", "footprint-ch-writer"} }
 
 // Partition is one partition's lag for a group.
 type Partition struct {
