@@ -46,33 +46,59 @@ func TestDashboardInBrowser(t *testing.T) {
 	trackAll(t, s, sv, events)
 	waitForCounts(t, s, uint64(len(events)), 90*time.Second)
 
-	q := startQueryService(t, s)
-	b := newDashBrowser(t)
-	view := dashView{site: s.site, store: "postgres"}
+	d := &dashTest{t: t, s: s, q: startQueryService(t, s), b: newDashBrowser(t), view: dashView{site: s.site, store: "postgres"}}
+	first := d.firstLoad(now.Sub(events[len(events)-1].OccurredAt.AsTime()))
+	filtered := d.filterByClick(first)
+	d.history(first, filtered)
+	d.pickers()
+	d.stores(filtered)
+	d.deepLinkAndKeyboard()
+	d.phoneAndScreenshots()
+	d.divergedStores(now)
+	d.b.checkClean()
+	checkReadKey(t, d.q)
+}
 
-	// First load, measured: bytes over the wire and time to the fully
-	// rendered dashboard (reported, not asserted).
+// dashTest is one walk through the dashboard; view is what the page should
+// show at each step.
+type dashTest struct {
+	t    *testing.T
+	s    *stack
+	q    *queryService
+	b    *dashBrowser
+	view dashView
+}
+
+// firstLoad opens the dashboard, reports its weight and render time (not
+// asserted) and checks every number, every tab, the chart's hover and the
+// realtime panel (which must count the visitor of realtimeAge ago).
+func (d *dashTest) firstLoad(realtimeAge time.Duration) *dashSnapshot {
+	t, b := d.t, d.b
 	b.resize(1280, 900)
-	b.open(view.url(q.base))
+	b.open(d.view.url(d.q.base))
 	b.logFirstLoad()
 	first := b.snapshot()
 	t.Logf("first view: %s", first.brief())
 	if len(first.RealtimeNums) != 1 || first.RealtimeNums[0].Value <= 0 {
-		t.Errorf("realtime shows %v; the visitor of %s ago should count", first.RealtimeNums, now.Sub(events[len(events)-1].OccurredAt.AsTime()))
+		t.Errorf("realtime shows %v; the visitor of %s ago should count", first.RealtimeNums, realtimeAge)
 	}
 	if len(first.Unlabelled) > 0 {
 		t.Errorf("controls without a label for screen readers: %v", first.Unlabelled)
 	}
-	q.checkPage(t, b, view, first)
-	q.checkRealtime(t, b, view)
+	d.q.checkPage(t, b, d.view, first)
+	d.q.checkRealtime(t, b, d.view)
 	b.checkHover(first)
-	q.checkAllTabs(t, b, view)
+	d.q.checkAllTabs(t, b, d.view)
+	return first
+}
 
-	// Clicking a row filters the dashboard and puts the filter in the URL.
-	totals := first.card("postgres", "visitors")
-	b.act(chromedp.Click(`#panel-pages .row[data-value="/pricing"]`))
-	view.filters = []dashFilter{{op: "is", dimension: "event:page", value: "/pricing"}}
-	filtered := b.snapshot()
+// filterByClick: clicking a row filters the dashboard and puts the filter
+// in the URL.
+func (d *dashTest) filterByClick(first *dashSnapshot) *dashSnapshot {
+	t := d.t
+	d.b.act(chromedp.Click(`#panel-pages .row[data-value="/pricing"]`))
+	d.view.filters = []dashFilter{{op: "is", dimension: "event:page", value: "/pricing"}}
+	filtered := d.b.snapshot()
 	t.Logf("filtered view: %s", filtered.brief())
 	if !strings.Contains(filtered.Search, url.QueryEscape("is|event:page|/pricing")) {
 		t.Errorf("URL after the click = %q, want the filter is|event:page|/pricing", filtered.Search)
@@ -80,103 +106,119 @@ func TestDashboardInBrowser(t *testing.T) {
 	if len(filtered.Chips) != 1 || filtered.Chips[0].Value != "/pricing" {
 		t.Errorf("filter chips after the click = %+v, want one for /pricing", filtered.Chips)
 	}
-	q.checkPage(t, b, view, filtered)
-	if got := filtered.card("postgres", "visitors"); got == totals || got == 0 {
+	d.q.checkPage(t, d.b, d.view, filtered)
+	if got, totals := filtered.card("postgres", "visitors"), first.card("postgres", "visitors"); got == totals || got == 0 {
 		t.Errorf("visitors with the /pricing filter = %v, unfiltered %v: the filter did not change the numbers", got, totals)
 	}
+	return filtered
+}
 
-	// Back and forward walk the views the URL recorded.
-	b.act(chromedp.Evaluate[chromedp.Void](`history.back()`))
-	back := b.snapshot()
-	// (The tabs visited above rewrote that entry's URL with prop=plan.)
+// history: back and forward walk the views the URL recorded.
+func (d *dashTest) history(first, filtered *dashSnapshot) {
+	t := d.t
+	d.b.act(chromedp.Evaluate[chromedp.Void](`history.back()`))
+	back := d.b.snapshot()
+	// (The tabs visited before rewrote that entry's URL with prop=plan.)
 	if strings.Contains(back.Search, "f=") || len(back.Chips) != 0 || !slices.Equal(numbersOf(back, ""), numbersOf(first, "")) {
 		t.Errorf("back: %s, want the first view %s", back.brief(), first.brief())
 	}
-	b.act(chromedp.Evaluate[chromedp.Void](`history.forward()`))
-	if forward := b.snapshot(); forward.Search != filtered.Search || !slices.Equal(numbersOf(forward, ""), numbersOf(filtered, "")) {
+	d.b.act(chromedp.Evaluate[chromedp.Void](`history.forward()`))
+	if forward := d.b.snapshot(); forward.Search != filtered.Search || !slices.Equal(numbersOf(forward, ""), numbersOf(filtered, "")) {
 		t.Errorf("forward: %s, want the filtered view %s", forward.brief(), filtered.brief())
 	}
+}
 
-	// The range picker: today is drawn by the hour.
+// pickers: today is drawn by the hour; a time zone changes the answers.
+func (d *dashTest) pickers() {
+	t, b := d.t, d.b
 	b.act(pick(`#range`, "today"))
-	view.rangePreset = "today"
+	d.view.rangePreset = "today"
 	today := b.snapshot()
 	if !strings.Contains(today.Search, "range=today") || len(today.Chart) != 24 {
 		t.Errorf("after picking today: URL %s, %d chart buckets (want 24 hours)", today.Search, len(today.Chart))
 	}
-	q.checkPage(t, b, view, today)
-	// The time-zone picker: the same day in New York.
+	d.q.checkPage(t, b, d.view, today)
 	b.act(pick(`#tz`, "America/New_York"))
-	view.tz = "America/New_York"
+	d.view.tz = "America/New_York"
 	inNewYork := b.snapshot()
 	if !strings.Contains(inNewYork.Search, "tz=America%2FNew_York") {
 		t.Errorf("after picking a time zone the URL is %s", inNewYork.Search)
 	}
-	q.checkPage(t, b, view, inNewYork)
+	d.q.checkPage(t, b, d.view, inNewYork)
 	b.act(pick(`#tz`, "UTC"), pick(`#range`, "7d"))
-	view.tz, view.rangePreset = "", ""
+	d.view.tz, d.view.rangePreset = "", ""
+}
 
-	// Switching the store keeps the numbers.
+// stores: switching the store keeps the numbers; Both shows both stores'
+// timings in every part, and they agree.
+func (d *dashTest) stores(onPostgres *dashSnapshot) {
+	t, b := d.t, d.b
 	b.act(chromedp.Click(`input[name=store][value=clickhouse]`))
-	view.store = "clickhouse"
+	d.view.store = "clickhouse"
 	onClickHouse := b.snapshot()
-	q.checkPage(t, b, view, onClickHouse)
-	if !slices.Equal(numbersOf(filtered, "postgres"), numbersOf(onClickHouse, "clickhouse")) {
-		t.Errorf("numbers changed with the store:\npostgres:   %v\nclickhouse: %v", numbersOf(filtered, "postgres"), numbersOf(onClickHouse, "clickhouse"))
+	d.q.checkPage(t, b, d.view, onClickHouse)
+	if !slices.Equal(numbersOf(onPostgres, "postgres"), numbersOf(onClickHouse, "clickhouse")) {
+		t.Errorf("numbers changed with the store:\npostgres:   %v\nclickhouse: %v", numbersOf(onPostgres, "postgres"), numbersOf(onClickHouse, "clickhouse"))
 	}
-
-	// Both: every part shows both stores' timings, and they agree.
 	b.act(chromedp.Click(`input[name=store][value=both]`))
-	view.store = "both"
+	d.view.store = "both"
 	both := b.snapshot()
-	q.checkPage(t, b, view, both)
+	d.q.checkPage(t, b, d.view, both)
 	checkBothStores(t, both)
-	q.checkRealtime(t, b, view)
+	d.q.checkRealtime(t, b, d.view)
+}
 
-	// A deep link with filters, store and a tab opens to the same state.
+// deepLinkAndKeyboard: a link with filters, store and a tab opens to the
+// same view; the keyboard removes the filter.
+func (d *dashTest) deepLinkAndKeyboard() {
+	t, b := d.t, d.b
 	b.act(chromedp.Click(`#tab-devices-os`))
-	view.tabs = map[string]string{"devices": "os"}
+	d.view.tabs = map[string]string{"devices": "os"}
 	before := b.snapshot()
-	q.checkPage(t, b, view, before)
+	d.q.checkPage(t, b, d.view, before)
 	b.open("about:blank")
-	b.open(q.base + "/" + before.Search)
+	b.open(d.q.base + "/" + before.Search)
 	after := b.snapshot()
 	if after.Search != before.Search || !slices.Equal(after.Chips, before.Chips) || after.Store != before.Store ||
 		!slices.Equal(after.Tabs, before.Tabs) || !slices.Equal(numbersOf(after, ""), numbersOf(before, "")) {
 		t.Errorf("deep link %s opened a different view:\nbefore: %+v\nafter:  %+v", before.Search, before.brief(), after.brief())
 	}
-
-	// The keyboard removes the filter: focus its chip's button, press Enter.
 	b.act(chromedp.Focus(`#filters .chip button`), chromedp.KeyEvent("\r"))
-	view.filters = nil
+	d.view.filters = nil
 	unfiltered := b.snapshot()
 	if len(unfiltered.Chips) != 0 || strings.Contains(unfiltered.Search, "f=") {
 		t.Errorf("after removing the chip by keyboard: chips %v, URL %s", unfiltered.Chips, unfiltered.Search)
 	}
-	q.checkPage(t, b, view, unfiltered)
+	d.q.checkPage(t, b, d.view, unfiltered)
+}
 
-	// A phone: nothing overflows horizontally.
+// phoneAndScreenshots: at 390 px nothing overflows horizontally. Then the
+// screenshots `make screenshots` takes of the demo stack, taken here of the
+// test's own so that target cannot silently break (FOOTPRINT_SCREENSHOT_DIR
+// keeps them, for example to look at a failure).
+func (d *dashTest) phoneAndScreenshots() {
+	t, b := d.t, d.b
 	b.resize(390, 844)
-	b.open(q.base + "/" + unfiltered.Search)
+	b.open(d.view.url(d.q.base))
 	phone := b.snapshot()
 	if phone.ScrollWidth > phone.ViewportWidth {
 		t.Errorf("at %v px the page is %v px wide; overflowing: %v", phone.ViewportWidth, phone.ScrollWidth, phone.Overflowing)
 	}
-	q.checkPage(t, b, view, phone)
-
-	// The screenshots `make screenshots` takes of the demo stack, taken here
-	// of the test's own, so that target cannot silently break. Set
-	// FOOTPRINT_SCREENSHOT_DIR to keep them (for example to look at a failure).
+	d.q.checkPage(t, b, d.view, phone)
 	dir := os.Getenv("FOOTPRINT_SCREENSHOT_DIR")
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	b.screenshots(view.url(q.base), dir)
+	b.screenshots(d.view.url(d.q.base), dir)
+}
 
-	// A store that diverges: one more page view in PostgreSQL only. Both
-	// must show the stores' different numbers and the mismatch badge.
-	pg, _ := openStores(t, s)
-	extra := &eventv1.Event{EventId: "0190a5d2-7c00-7000-8000-00000000d00d", SiteId: s.site, Name: footprint.EventPageView,
+// divergedStores writes one more page view to PostgreSQL only: Both must
+// show the stores' different numbers and a mismatch badge that opens to the
+// differences.
+func (d *dashTest) divergedStores(now time.Time) {
+	t, b := d.t, d.b
+	pg, _ := openStores(t, d.s)
+	extra := &eventv1.Event{EventId: "0190a5d2-7c00-7000-8000-00000000d00d", SiteId: d.s.site, Name: footprint.EventPageView,
 		OccurredAt: timestamppb.New(now.Add(-time.Hour)), ReceivedAt: timestamppb.New(now.Add(-time.Hour)),
 		VisitorId: "only-in-postgres", Page: &eventv1.Page{Url: "https://example.com/diverged", Path: "/diverged"},
 		HttpMethod: http.MethodGet, HttpStatus: 200, Client: &eventv1.ClientContext{UserAgent: uaChromeLinux}}
@@ -186,24 +228,20 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("write an event to postgres only: %v", err)
 	}
 	b.resize(1280, 900)
-	b.open(view.url(q.base))
+	b.open(d.view.url(d.q.base))
 	diverged := b.snapshot()
-	q.checkPage(t, b, view, diverged)
+	d.q.checkPage(t, b, d.view, diverged)
 	if pgV, chV := diverged.card("postgres", "visitors"), diverged.card("clickhouse", "visitors"); pgV != chV+1 {
 		t.Errorf("with one more visitor in postgres the cards show postgres %v, clickhouse %v", pgV, chV)
 	}
 	if !slices.Equal(diverged.CardTimings.Parity, []string{"mismatch"}) || !slices.Equal(diverged.panel("pages").Timed.Parity, []string{"mismatch"}) {
 		t.Errorf("diverged stores: cards badge %v, pages badge %v, want mismatch", diverged.CardTimings.Parity, diverged.panel("pages").Timed.Parity)
 	}
-	// The badge opens to the differences the service reported.
 	b.run("open the mismatch badge", chromedp.Click(`#cards [data-parity=mismatch] summary`))
 	diffs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#cards .diffs li')].map((li) => li.innerText)`))
 	if err != nil || len(diffs) == 0 || !strings.Contains(strings.Join(diffs, "\n"), "visitors") {
 		t.Errorf("the opened mismatch badge lists %q (%v), want the visitors difference", diffs, err)
 	}
-	b.checkClean()
-
-	checkReadKey(t, q)
 }
 
 // checkReadKey opens a site that needs a read key in a fresh browser: the
