@@ -159,6 +159,24 @@ class Stack:
         )
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
+    def pg_ids(self, name: str) -> list[str]:
+        with psycopg.connect(self.pg_url) as conn:
+            return [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT event_id FROM footprint.events WHERE site_id = %s AND name = %s",
+                    (self.site, name),
+                )
+            ]
+
+    def ch_ids(self, name: str) -> list[str]:
+        """Without FINAL: a duplicate would show until a merge folds it."""
+        rows = self.clickhouse().execute(
+            "SELECT toString(event_id) FROM events WHERE site_id = %(site)s AND name = %(name)s",
+            {"site": self.site, "name": name},
+        )
+        return [r[0] for r in rows]
+
     def ch_count_all(self) -> int:
         """Rows without FINAL: a retried batch stored twice would show here until a merge."""
         rows = self.clickhouse().execute(

@@ -14,7 +14,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from stackenv import Stack, stack, wait_until
 
-from footprint import AsyncClient, FootprintMiddleware
+from footprint import AsyncClient, Client, Event, FootprintMiddleware, Page
 
 __all__ = ["stack"]  # the fixture
 
@@ -138,3 +138,30 @@ def test_asyncio_event_loop_not_blocked_by_collector_outage(stack: Stack) -> Non
     assert client.stats().sent == 50
     wait_until("both stores hold the 50 events",
                lambda: len(stack.pg_rows()) == 50 and len(stack.ch_rows()) == 50, 60)  # fmt: skip
+
+
+def test_thread_client_custom_events_land_once(stack: Stack) -> None:
+    """The thread-based client with custom events (name, user, properties) and a WSGI-
+    style caller: every event stored once in each store under the client's ids."""
+    ids = []
+    with Client(stack.grpc_addr, insecure=True, api_key=stack.api_key, site_id=stack.site,
+                batch_size=7, flush_interval=0.1) as client:  # fmt: skip
+        for i in range(20):
+            ev = Event(name="comment_created", user_id=f"u-{i % 3}", http_method="POST",
+                       page=Page(url=f"https://example.com/post/{i}"),
+                       properties={"comment_id": f"c-{i}"})  # fmt: skip
+            assert client.track(ev)
+            ids.append(ev.event_id)
+        assert client.flush(30)
+    assert client.stats().sent == 20
+
+    wait_until(
+        "both stores hold the 20 comments",
+        lambda: (
+            len(stack.pg_ids("comment_created")) == 20
+            and len(stack.ch_ids("comment_created")) == 20
+        ),
+        60,
+    )
+    assert sorted(stack.pg_ids("comment_created")) == sorted(ids)
+    assert sorted(stack.ch_ids("comment_created")) == sorted(ids)
