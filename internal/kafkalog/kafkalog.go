@@ -24,7 +24,7 @@ func Enable(cm *kafka.ConfigMap) error {
 func Forward(logs chan kafka.LogEvent, logger *slog.Logger) {
 	for l := range logs {
 		logger.Log(context.Background(), Level(l.Level), "librdkafka: "+l.Message,
-			"facility", l.Tag, "client", l.Name)
+			"facility", l.Tag, "handle", l.Name)
 	}
 }
 

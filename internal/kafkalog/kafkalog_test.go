@@ -35,7 +35,7 @@ func TestForward(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec["level"] != "ERROR" || rec["msg"] != "librdkafka: broker down" || rec["facility"] != "FAIL" || rec["client"] != "rdkafka#producer-1" {
+	if rec["level"] != "ERROR" || rec["msg"] != "librdkafka: broker down" || rec["facility"] != "FAIL" || rec["handle"] != "rdkafka#producer-1" {
 		t.Fatalf("record %v", rec)
 	}
 }
