@@ -125,27 +125,31 @@ class FootprintMiddleware:
         duration_us = int((time.perf_counter() - start) * 1_000_000)
         headers = _headers(scope)
         peer = _parse_ip(scope["client"][0]) if scope.get("client") else None
-        trusted = peer is not None and any(peer in net for net in self.trusted_proxies)
+        trusted = (
+            peer is not None
+            and bool(self.trusted_proxies)
+            and any(peer in net for net in self.trusted_proxies)
+        )
         ip = peer
         if trusted:
             ip = self._client_from_forwarded(headers.get("x-forwarded-for", "")) or peer
         event = event_pb2.Event(
             site_id=self.site_id,
             name=EVENT_PAGE_VIEW,
-            page=event_pb2.Page(
-                url=_url(scope, headers, trusted),
-                path=scope["path"],
-                referrer=headers.get("referer", ""),
-            ),
             http_method=scope["method"],
             http_status=status,
             duration_us=duration_us,
-            client=event_pb2.ClientContext(
-                user_agent=headers.get("user-agent", ""),
-                locale=_locale(headers.get("accept-language", "")),
-                ip=str(ip) if ip is not None else "",
-            ),
         )
+        # Filled in place: building Page and ClientContext first and passing them
+        # would copy them into the event.
+        page = event.page
+        page.url = _url(scope, headers, trusted)
+        page.path = scope["path"]
+        page.referrer = headers.get("referer", "")
+        client = event.client
+        client.user_agent = headers.get("user-agent", "")
+        client.locale = _locale(headers.get("accept-language", ""))
+        client.ip = str(ip) if ip is not None else ""
         if self.user_id is not None:
             event.user_id = self.user_id(scope) or ""
         if self.visitor_id is not None:
