@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -12,10 +13,13 @@ import (
 // column is one column of the events table: its name and type exactly as
 // the migrations create them (system.columns; TestColumnsMatchMigrations
 // checks the table against the migrated database), the value an Event
-// appends to it, and how the value read back sets the Event. The INSERT
-// column list, the Append row and the read-back scan are all derived from
-// the one list below, in its order: a new event field is one migration plus
-// one entry here.
+// appends to it, and how the value read back sets the Event. The table
+// (columns below) is the shared field list eventrow.Fields, each field
+// typed by its kind in chColumn (a timestamp and the properties take two
+// columns); the INSERT column list, the Append row and the read-back scan
+// are all derived from it, in its order. A new event field is one entry in
+// eventrow.Fields plus one migration here (and a case in chColumn only for
+// a new kind).
 type column struct {
 	eventrow.Column // name and SQL type
 	// selectExpr reads the column back when the driver cannot scan it
@@ -78,68 +82,78 @@ func timestamp(name string, get func(*eventv1.Event) *timestamppb.Timestamp, set
 // deviceClassType is the Enum8 of eventrow.DeviceClassName's names.
 const deviceClassType = "Enum8('unspecified' = 0, 'desktop' = 1, 'mobile' = 2, 'tablet' = 3, 'bot' = 4, 'other' = 5)"
 
-// columns is the events table, in the migrations' column order.
-var columns = concat(
-	[]column{
-		{Column: eventrow.Column{Name: "event_id", Type: "UUID"}, selectExpr: "toString(event_id)",
-			value: func(ev *eventv1.Event) any { return ev.GetEventId() },
-			read:  func(ev *eventv1.Event, _ *scratch) (any, func()) { return &ev.EventId, func() {} }},
-		str("site_id", (*eventv1.Event).GetSiteId, func(ev *eventv1.Event, v string) { ev.SiteId = v }),
-		str("name", (*eventv1.Event).GetName, func(ev *eventv1.Event, v string) { ev.Name = v }),
-	},
-	timestamp("occurred_at", (*eventv1.Event).GetOccurredAt, func(ev *eventv1.Event, v *timestamppb.Timestamp) { ev.OccurredAt = v }),
-	timestamp("received_at", (*eventv1.Event).GetReceivedAt, func(ev *eventv1.Event, v *timestamppb.Timestamp) { ev.ReceivedAt = v }),
-	[]column{
-		str("visitor_id", (*eventv1.Event).GetVisitorId, func(ev *eventv1.Event, v string) { ev.VisitorId = v }),
-		str("user_id", (*eventv1.Event).GetUserId, func(ev *eventv1.Event, v string) { ev.UserId = v }),
-		str("session_id", (*eventv1.Event).GetSessionId, func(ev *eventv1.Event, v string) { ev.SessionId = v }),
-		str("url", func(ev *eventv1.Event) string { return ev.GetPage().GetUrl() }, func(ev *eventv1.Event, v string) { ev.Page.Url = v }),
-		str("path", func(ev *eventv1.Event) string { return ev.GetPage().GetPath() }, func(ev *eventv1.Event, v string) { ev.Page.Path = v }),
-		str("title", func(ev *eventv1.Event) string { return ev.GetPage().GetTitle() }, func(ev *eventv1.Event, v string) { ev.Page.Title = v }),
-		str("referrer", func(ev *eventv1.Event) string { return ev.GetPage().GetReferrer() }, func(ev *eventv1.Event, v string) { ev.Page.Referrer = v }),
-		str("http_method", (*eventv1.Event).GetHttpMethod, func(ev *eventv1.Event, v string) { ev.HttpMethod = v }),
-		unsigned("http_status", "UInt32", (*eventv1.Event).GetHttpStatus, func(ev *eventv1.Event, v uint32) { ev.HttpStatus = v }),
-		unsigned("duration_us", "UInt64", (*eventv1.Event).GetDurationUs, func(ev *eventv1.Event, v uint64) { ev.DurationUs = v }),
-		str("user_agent", func(ev *eventv1.Event) string { return ev.GetClient().GetUserAgent() }, func(ev *eventv1.Event, v string) { ev.Client.UserAgent = v }),
-		str("locale", func(ev *eventv1.Event) string { return ev.GetClient().GetLocale() }, func(ev *eventv1.Event, v string) { ev.Client.Locale = v }),
-		unsigned("screen_width", "UInt32", func(ev *eventv1.Event) uint32 { return ev.GetClient().GetScreenWidth() }, func(ev *eventv1.Event, v uint32) { ev.Client.ScreenWidth = v }),
-		unsigned("screen_height", "UInt32", func(ev *eventv1.Event) uint32 { return ev.GetClient().GetScreenHeight() }, func(ev *eventv1.Event, v uint32) { ev.Client.ScreenHeight = v }),
-		str("time_zone", func(ev *eventv1.Event) string { return ev.GetClient().GetTimeZone() }, func(ev *eventv1.Event, v string) { ev.Client.TimeZone = v }),
-		str("ip", func(ev *eventv1.Event) string { return ev.GetClient().GetIp() }, func(ev *eventv1.Event, v string) { ev.Client.Ip = v }),
-		str("utm_source", func(ev *eventv1.Event) string { return ev.GetUtm().GetSource() }, func(ev *eventv1.Event, v string) { ev.Utm.Source = v }),
-		str("utm_medium", func(ev *eventv1.Event) string { return ev.GetUtm().GetMedium() }, func(ev *eventv1.Event, v string) { ev.Utm.Medium = v }),
-		str("utm_campaign", func(ev *eventv1.Event) string { return ev.GetUtm().GetCampaign() }, func(ev *eventv1.Event, v string) { ev.Utm.Campaign = v }),
-		str("utm_term", func(ev *eventv1.Event) string { return ev.GetUtm().GetTerm() }, func(ev *eventv1.Event, v string) { ev.Utm.Term = v }),
-		str("utm_content", func(ev *eventv1.Event) string { return ev.GetUtm().GetContent() }, func(ev *eventv1.Event, v string) { ev.Utm.Content = v }),
-		// Two arrays instead of Map (not in 18.16), keys sorted so equal
-		// property sets give equal rows.
-		typed("properties_keys", "Array(String)", func(ev *eventv1.Event) any { return propertyKeys(ev) },
-			func(_ *eventv1.Event, sc *scratch, keys []string) { sc.propertyKeys = keys }),
-		typed("properties_values", "Array(String)", propertyValues, setProperties),
-		str("browser", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetBrowser() }, func(ev *eventv1.Event, v string) { ev.Enrichment.Browser = v }),
-		str("browser_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetBrowserVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.BrowserVersion = v }),
-		str("os", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOs() }, func(ev *eventv1.Event, v string) { ev.Enrichment.Os = v }),
-		str("os_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOsVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.OsVersion = v }),
-		{Column: eventrow.Column{Name: "device_class", Type: deviceClassType}, selectExpr: "toString(device_class)",
-			value: func(ev *eventv1.Event) any { return eventrow.DeviceClassName(ev.GetEnrichment().GetDeviceClass()) },
+// columns is the events table, in the migrations' column order: the
+// column(s) of every eventrow field, typed by its kind.
+var columns = chColumns(eventrow.Fields())
+
+func chColumns(fields []eventrow.Field) []column {
+	var cols []column
+	for _, f := range fields {
+		cols = append(cols, chColumn(f)...)
+	}
+	return cols
+}
+
+// chColumn is the one place a kind of field gets its ClickHouse type(s) and
+// conversion.
+func chColumn(f eventrow.Field) []column {
+	switch f.Kind {
+	case eventrow.KindEventID:
+		return []column{{Column: eventrow.Column{Name: f.Name, Type: "UUID"}, selectExpr: "toString(" + f.Name + ")",
+			value: func(ev *eventv1.Event) any { return f.String.Get(ev) },
 			read: func(ev *eventv1.Event, _ *scratch) (any, func()) {
 				v := new(string)
-				return v, func() { ev.Enrichment.DeviceClass = eventrow.DeviceClassFromName(*v) }
-			}},
-		flag("is_bot", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetIsBot() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.IsBot = v }),
-		str("referrer_host", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetReferrerHost() }, func(ev *eventv1.Event, v string) { ev.Enrichment.ReferrerHost = v }),
-		flag("clock_clamped", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetClockClamped() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.ClockClamped = v }),
-		flag("visitor_id_derived", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetVisitorIdDerived() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.VisitorIdDerived = v }),
-		flag("event_id_assigned", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetEventIdAssigned() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.EventIdAssigned = v }),
-	},
-)
-
-func concat(parts ...[]column) []column {
-	var out []column
-	for _, p := range parts {
-		out = append(out, p...)
+				return v, func() { f.String.Set(ev, *v) }
+			}}}
+	case eventrow.KindString:
+		return []column{str(f.Name, f.String.Get, f.String.Set)}
+	case eventrow.KindUint32:
+		return []column{unsigned(f.Name, "UInt32", f.Uint32.Get, f.Uint32.Set)}
+	case eventrow.KindUint64:
+		return []column{unsigned(f.Name, "UInt64", f.Uint64.Get, f.Uint64.Set)}
+	case eventrow.KindBool:
+		return []column{flag(f.Name, f.Bool.Get, f.Bool.Set)}
+	case eventrow.KindTime:
+		return timestamp(f.Name, f.Time.Get, f.Time.Set)
+	case eventrow.KindProperties:
+		return properties(f.Name, f.Props)
+	case eventrow.KindDeviceClass:
+		return []column{{Column: eventrow.Column{Name: f.Name, Type: deviceClassType}, selectExpr: "toString(" + f.Name + ")",
+			value: func(ev *eventv1.Event) any { return eventrow.DeviceClassName(f.Device.Get(ev)) },
+			read: func(ev *eventv1.Event, _ *scratch) (any, func()) {
+				v := new(string)
+				return v, func() { f.Device.Set(ev, eventrow.DeviceClassFromName(*v)) }
+			}}}
 	}
-	return out
+	// A kind without a mapping: TestColumnsMatchMigrations fails on the type.
+	return []column{typed(f.Name, fmt.Sprintf("unmapped kind %d", f.Kind), func(*eventv1.Event) any { return nil }, func(*eventv1.Event, *scratch, string) {})}
+}
+
+// properties is two arrays instead of Map (not in 18.16): the keys sorted,
+// so equal property sets give equal rows, and the values in that order.
+func properties(name string, props eventrow.Access[map[string]string]) []column {
+	return []column{
+		typed(name+"_keys", "Array(String)", func(ev *eventv1.Event) any { return propertyKeys(props.Get(ev)) },
+			func(_ *eventv1.Event, sc *scratch, keys []string) { sc.propertyKeys = keys }),
+		typed(name+"_values", "Array(String)", func(ev *eventv1.Event) any {
+			m := props.Get(ev)
+			keys := propertyKeys(m)
+			vals := make([]string, len(keys))
+			for i, k := range keys {
+				vals[i] = m[k]
+			}
+			return vals
+		}, func(ev *eventv1.Event, sc *scratch, vals []string) {
+			if len(sc.propertyKeys) == 0 {
+				return
+			}
+			m := make(map[string]string, len(sc.propertyKeys))
+			for i, k := range sc.propertyKeys {
+				m[k] = vals[i]
+			}
+			props.Set(ev, m)
+		}),
+	}
 }
 
 // selectList reads every column back, in table order.
@@ -174,30 +188,11 @@ func scanTargets(ev *eventv1.Event) (dests []any, apply []func()) {
 	return dests, apply
 }
 
-func propertyKeys(ev *eventv1.Event) []string {
-	keys := make([]string, 0, len(ev.GetProperties()))
-	for k := range ev.GetProperties() {
+func propertyKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func propertyValues(ev *eventv1.Event) any {
-	keys := propertyKeys(ev)
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		vals[i] = ev.GetProperties()[k]
-	}
-	return vals
-}
-
-func setProperties(ev *eventv1.Event, sc *scratch, vals []string) {
-	if len(sc.propertyKeys) == 0 {
-		return
-	}
-	ev.Properties = make(map[string]string, len(sc.propertyKeys))
-	for i, k := range sc.propertyKeys {
-		ev.Properties[k] = vals[i]
-	}
 }

@@ -18,9 +18,12 @@ import (
 // column is one column of the events table: its name and type exactly as
 // the migrations create them (format_type; TestColumnsMatchMigrations checks
 // the table against the migrated database), the value an Event stores in it,
-// and how the value read back sets the Event. The COPY column list, the row
-// and the read-back scan are all derived from the one list below, in its
-// order: a new event field is one migration plus one entry here.
+// and how the value read back sets the Event. The table (columns below) is
+// the shared field list eventrow.Fields, each field typed by its kind in
+// pgColumn; the COPY column list, the row and the read-back scan are all
+// derived from it, in its order. A new event field is one entry in
+// eventrow.Fields plus one migration here (and a case in pgColumn only for
+// a new kind).
 type column struct {
 	eventrow.Column // name and SQL type
 	// value returns what COPY writes; an error rejects the event.
@@ -66,47 +69,52 @@ func timestamp(name string, get func(*eventv1.Event) *timestamppb.Timestamp, set
 		func(ev *eventv1.Event, v time.Time) error { set(ev, timestamppb.New(v)); return nil })
 }
 
-// columns is the events table, in the migrations' column order.
-var columns = []column{
-	scanned("event_id", "uuid",
-		eventID, func(ev *eventv1.Event, v pgtype.UUID) error { ev.EventId = uuid.UUID(v.Bytes).String(); return nil }),
-	text("site_id", (*eventv1.Event).GetSiteId, func(ev *eventv1.Event, v string) { ev.SiteId = v }),
-	text("name", (*eventv1.Event).GetName, func(ev *eventv1.Event, v string) { ev.Name = v }),
-	timestamp("occurred_at", (*eventv1.Event).GetOccurredAt, func(ev *eventv1.Event, v *timestamppb.Timestamp) { ev.OccurredAt = v }),
-	timestamp("received_at", (*eventv1.Event).GetReceivedAt, func(ev *eventv1.Event, v *timestamppb.Timestamp) { ev.ReceivedAt = v }),
-	text("visitor_id", (*eventv1.Event).GetVisitorId, func(ev *eventv1.Event, v string) { ev.VisitorId = v }),
-	text("user_id", (*eventv1.Event).GetUserId, func(ev *eventv1.Event, v string) { ev.UserId = v }),
-	text("session_id", (*eventv1.Event).GetSessionId, func(ev *eventv1.Event, v string) { ev.SessionId = v }),
-	text("url", func(ev *eventv1.Event) string { return ev.GetPage().GetUrl() }, func(ev *eventv1.Event, v string) { ev.Page.Url = v }),
-	text("path", func(ev *eventv1.Event) string { return ev.GetPage().GetPath() }, func(ev *eventv1.Event, v string) { ev.Page.Path = v }),
-	text("title", func(ev *eventv1.Event) string { return ev.GetPage().GetTitle() }, func(ev *eventv1.Event, v string) { ev.Page.Title = v }),
-	text("referrer", func(ev *eventv1.Event) string { return ev.GetPage().GetReferrer() }, func(ev *eventv1.Event, v string) { ev.Page.Referrer = v }),
-	text("http_method", (*eventv1.Event).GetHttpMethod, func(ev *eventv1.Event, v string) { ev.HttpMethod = v }),
-	bigint("http_status", (*eventv1.Event).GetHttpStatus, func(ev *eventv1.Event, v uint32) { ev.HttpStatus = v }),
-	bigint("duration_us", (*eventv1.Event).GetDurationUs, func(ev *eventv1.Event, v uint64) { ev.DurationUs = v }),
-	text("user_agent", func(ev *eventv1.Event) string { return ev.GetClient().GetUserAgent() }, func(ev *eventv1.Event, v string) { ev.Client.UserAgent = v }),
-	text("locale", func(ev *eventv1.Event) string { return ev.GetClient().GetLocale() }, func(ev *eventv1.Event, v string) { ev.Client.Locale = v }),
-	bigint("screen_width", func(ev *eventv1.Event) uint32 { return ev.GetClient().GetScreenWidth() }, func(ev *eventv1.Event, v uint32) { ev.Client.ScreenWidth = v }),
-	bigint("screen_height", func(ev *eventv1.Event) uint32 { return ev.GetClient().GetScreenHeight() }, func(ev *eventv1.Event, v uint32) { ev.Client.ScreenHeight = v }),
-	text("time_zone", func(ev *eventv1.Event) string { return ev.GetClient().GetTimeZone() }, func(ev *eventv1.Event, v string) { ev.Client.TimeZone = v }),
-	text("ip", func(ev *eventv1.Event) string { return ev.GetClient().GetIp() }, func(ev *eventv1.Event, v string) { ev.Client.Ip = v }),
-	text("utm_source", func(ev *eventv1.Event) string { return ev.GetUtm().GetSource() }, func(ev *eventv1.Event, v string) { ev.Utm.Source = v }),
-	text("utm_medium", func(ev *eventv1.Event) string { return ev.GetUtm().GetMedium() }, func(ev *eventv1.Event, v string) { ev.Utm.Medium = v }),
-	text("utm_campaign", func(ev *eventv1.Event) string { return ev.GetUtm().GetCampaign() }, func(ev *eventv1.Event, v string) { ev.Utm.Campaign = v }),
-	text("utm_term", func(ev *eventv1.Event) string { return ev.GetUtm().GetTerm() }, func(ev *eventv1.Event, v string) { ev.Utm.Term = v }),
-	text("utm_content", func(ev *eventv1.Event) string { return ev.GetUtm().GetContent() }, func(ev *eventv1.Event, v string) { ev.Utm.Content = v }),
-	scanned("properties", "jsonb", propertiesJSON, setProperties),
-	text("browser", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetBrowser() }, func(ev *eventv1.Event, v string) { ev.Enrichment.Browser = v }),
-	text("browser_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetBrowserVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.BrowserVersion = v }),
-	text("os", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOs() }, func(ev *eventv1.Event, v string) { ev.Enrichment.Os = v }),
-	text("os_version", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetOsVersion() }, func(ev *eventv1.Event, v string) { ev.Enrichment.OsVersion = v }),
-	text("device_class", func(ev *eventv1.Event) string { return eventrow.DeviceClassName(ev.GetEnrichment().GetDeviceClass()) },
-		func(ev *eventv1.Event, v string) { ev.Enrichment.DeviceClass = eventrow.DeviceClassFromName(v) }),
-	boolean("is_bot", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetIsBot() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.IsBot = v }),
-	text("referrer_host", func(ev *eventv1.Event) string { return ev.GetEnrichment().GetReferrerHost() }, func(ev *eventv1.Event, v string) { ev.Enrichment.ReferrerHost = v }),
-	boolean("clock_clamped", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetClockClamped() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.ClockClamped = v }),
-	boolean("visitor_id_derived", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetVisitorIdDerived() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.VisitorIdDerived = v }),
-	boolean("event_id_assigned", func(ev *eventv1.Event) bool { return ev.GetEnrichment().GetEventIdAssigned() }, func(ev *eventv1.Event, v bool) { ev.Enrichment.EventIdAssigned = v }),
+// columns is the events table, in the migrations' column order: one column
+// per eventrow field, its SQL type given by the field's kind.
+var columns = pgColumns(eventrow.Fields())
+
+func pgColumns(fields []eventrow.Field) []column {
+	cols := make([]column, len(fields))
+	for i, f := range fields {
+		cols[i] = pgColumn(f)
+	}
+	return cols
+}
+
+// pgColumn is the one place a kind of field gets its PostgreSQL type and
+// conversion.
+func pgColumn(f eventrow.Field) column {
+	switch f.Kind {
+	case eventrow.KindEventID:
+		return scanned(f.Name, "uuid", eventID(f.String.Get),
+			func(ev *eventv1.Event, v pgtype.UUID) error {
+				f.String.Set(ev, uuid.UUID(v.Bytes).String())
+				return nil
+			})
+	case eventrow.KindString:
+		return text(f.Name, f.String.Get, f.String.Set)
+	case eventrow.KindUint32:
+		return bigint(f.Name, f.Uint32.Get, f.Uint32.Set)
+	case eventrow.KindUint64:
+		return bigint(f.Name, f.Uint64.Get, f.Uint64.Set)
+	case eventrow.KindBool:
+		return boolean(f.Name, f.Bool.Get, f.Bool.Set)
+	case eventrow.KindTime:
+		return timestamp(f.Name, f.Time.Get, f.Time.Set)
+	case eventrow.KindProperties:
+		return scanned(f.Name, "jsonb", propertiesJSON(f.Props.Get), setProperties(f.Props.Set))
+	case eventrow.KindDeviceClass:
+		return text(f.Name, func(ev *eventv1.Event) string { return eventrow.DeviceClassName(f.Device.Get(ev)) },
+			func(ev *eventv1.Event, v string) { f.Device.Set(ev, eventrow.DeviceClassFromName(v)) })
+	}
+	// A kind without a mapping: TestColumnsMatchMigrations fails on the type.
+	return text(f.Name, func(*eventv1.Event) string { return "" }, func(*eventv1.Event, string) {}).withType(fmt.Sprintf("unmapped kind %d", f.Kind))
+}
+
+// withType returns c with another SQL type.
+func (c column) withType(typ string) column {
+	c.Type = typ
+	return c
 }
 
 // keyColumns are the event_keys columns, each also a column of events.
@@ -173,33 +181,43 @@ func clampInt64(v uint64) int64 {
 
 // eventID is the event_id column's value: eventcheck.ParseEventID, the one
 // UUID check the collector and the writers' decoder also run.
-func eventID(ev *eventv1.Event) (any, error) {
-	id, err := eventcheck.ParseEventID(ev.GetEventId())
-	if err != nil {
-		return nil, err
+func eventID(get func(*eventv1.Event) string) func(*eventv1.Event) (any, error) {
+	return func(ev *eventv1.Event) (any, error) {
+		id, err := eventcheck.ParseEventID(get(ev))
+		if err != nil {
+			return nil, err
+		}
+		return pgtype.UUID{Bytes: id, Valid: true}, nil
 	}
-	return pgtype.UUID{Bytes: id, Valid: true}, nil
 }
 
-func propertiesJSON(ev *eventv1.Event) (any, error) {
-	props := make(map[string]string, len(ev.GetProperties()))
-	for k, v := range ev.GetProperties() {
-		props[clean(k)] = clean(v)
+// propertiesJSON is the properties as a JSON object (NUL characters
+// removed from keys and values).
+func propertiesJSON(get func(*eventv1.Event) map[string]string) func(*eventv1.Event) (any, error) {
+	return func(ev *eventv1.Event) (any, error) {
+		props := make(map[string]string, len(get(ev)))
+		for k, v := range get(ev) {
+			props[clean(k)] = clean(v)
+		}
+		b, err := json.Marshal(props)
+		if err != nil {
+			return nil, fmt.Errorf("properties: %w", err)
+		}
+		return string(b), nil
 	}
-	b, err := json.Marshal(props)
-	if err != nil {
-		return nil, fmt.Errorf("properties: %w", err)
-	}
-	return string(b), nil
 }
 
-func setProperties(ev *eventv1.Event, raw []byte) error {
-	var props map[string]string
-	if err := json.Unmarshal(raw, &props); err != nil {
-		return fmt.Errorf("properties: %w", err)
+// setProperties reads the JSON object back; an empty one leaves the map nil,
+// as protobuf does.
+func setProperties(set func(*eventv1.Event, map[string]string)) func(*eventv1.Event, []byte) error {
+	return func(ev *eventv1.Event, raw []byte) error {
+		var props map[string]string
+		if err := json.Unmarshal(raw, &props); err != nil {
+			return fmt.Errorf("properties: %w", err)
+		}
+		if len(props) > 0 {
+			set(ev, props)
+		}
+		return nil
 	}
-	if len(props) > 0 {
-		ev.Properties = props
-	}
-	return nil
 }
