@@ -58,7 +58,7 @@ if ! { make -s pyvenv >/dev/null && (cd sdk/python && "$REPO/.cache/pyvenv/bin/p
 	failed_modules+=("pytest sdk/python")
 	grep -nE -A40 '^=+ (FAILURES|ERRORS) =+' "$PYLOG" | head -n 200
 fi
-grep -E '^middleware overhead:|^=+ .*(passed|failed|error|skipped).* in [0-9.]+s' "$PYLOG" || tail -n 20 "$PYLOG"
+grep -E '^(middleware overhead|FastAPI app):|^=+ .*(passed|failed|error|skipped).* in [0-9.]+s' "$PYLOG" || tail -n 20 "$PYLOG"
 # pytest's counts join the closing line.
 py_summary=$(grep -E '^=+ .* in [0-9.]+s' "$PYLOG" | tail -n 1)
 py_count() { grep -oE "[0-9]+ $1" <<<"$py_summary" | grep -oE '^[0-9]+' || echo 0; }
