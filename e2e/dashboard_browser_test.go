@@ -145,8 +145,22 @@ func (d *dashTest) pickers() {
 		t.Errorf("after picking a time zone the URL is %s", inNewYork.Search)
 	}
 	d.q.checkPage(t, b, d.view, inNewYork)
-	b.act(pick(`#tz`, "UTC"), pick(`#range`, "7d"))
-	d.view.tz, d.view.rangePreset = "", ""
+	b.act(pick(`#tz`, "UTC"))
+	d.view.tz = ""
+
+	// A custom range: the two days before yesterday (the v2 visit of two
+	// days ago lies in it), by the day.
+	day := func(daysAgo int) string { return time.Now().UTC().AddDate(0, 0, -daysAgo).Format(time.DateOnly) }
+	b.act(pick(`#range`, "custom"))
+	b.act(pick(`#from`, day(3)), pick(`#to`, day(2)))
+	d.view.from, d.view.to = day(3), day(2)
+	custom := b.snapshot()
+	if !strings.Contains(custom.Search, "range=custom&from="+day(3)+"&to="+day(2)) || len(custom.Chart) != 2 {
+		t.Errorf("custom range: URL %s, %d chart buckets (want 2 days)", custom.Search, len(custom.Chart))
+	}
+	d.q.checkPage(t, b, d.view, custom)
+	b.act(pick(`#range`, "7d"))
+	d.view.from, d.view.to, d.view.rangePreset = "", "", ""
 }
 
 // stores: switching the store keeps the numbers; Both shows both stores'
@@ -540,6 +554,7 @@ type dashFilter struct{ op, dimension, value string }
 type dashView struct {
 	site, store string
 	rangePreset string // "" is 7d
+	from, to    string // a custom range (YYYY-MM-DD), instead of the preset
 	tz          string // "" is UTC
 	filters     []dashFilter
 	tabs        map[string]string // panel id -> tab id, when not the first
@@ -547,6 +562,11 @@ type dashView struct {
 
 func (v dashView) url(base string) string {
 	p := url.Values{"site": {v.site}, "range": {v.preset()}, "tz": {v.zone()}, "store": {v.store}}
+	if v.from != "" {
+		p.Set("range", "custom")
+		p.Set("from", v.from)
+		p.Set("to", v.to)
+	}
 	for _, f := range v.filters {
 		p.Add("f", f.op+"|"+f.dimension+"|"+f.value)
 	}
@@ -580,16 +600,29 @@ func (v dashView) preset() string {
 
 // timeDimension is the chart's bucket: hours for a single day.
 func (v dashView) timeDimension() string {
+	if v.from != "" {
+		if v.from == v.to {
+			return "time:hour"
+		}
+		return "time:day"
+	}
 	if v.preset() == "today" || v.preset() == "yesterday" {
 		return "time:hour"
 	}
 	return "time:day"
 }
 
+func (v dashView) dateRange() *queryv1.DateRange {
+	if v.from != "" {
+		return &queryv1.DateRange{From: v.from, To: v.to}
+	}
+	return &queryv1.DateRange{Preset: v.preset()}
+}
+
 func (v dashView) request(metrics ...string) *queryv1.QueryRequest {
 	req := &queryv1.QueryRequest{
 		SiteId:    v.site,
-		DateRange: &queryv1.DateRange{Preset: v.preset()},
+		DateRange: v.dateRange(),
 		TimeZone:  v.zone(),
 		Metrics:   metrics,
 		Store:     apiStores[v.store],
