@@ -203,7 +203,11 @@ func (r *runner) start(ctx context.Context, name string, env map[string]string) 
 		"FOOTPRINT_ADMIN_ADDR":    admin,
 		"FOOTPRINT_LOG_LEVEL":     "warn",
 	}
-	if name != svc.Collector {
+	if name == svc.Collector {
+		// The bench drives gRPC only; the browser endpoint's default port
+		// may be taken by a running stack.
+		full["FOOTPRINT_COLLECTOR_HTTP_ADDR"] = "off"
+	} else {
 		if r.cfg.WriterBatchEvents > 0 {
 			full["FOOTPRINT_WRITER_BATCH_MAX_EVENTS"] = fmt.Sprint(r.cfg.WriterBatchEvents)
 		}
