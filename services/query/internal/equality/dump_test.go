@@ -2,10 +2,12 @@ package equality
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/footprint/footprint/services/query/internal/engine"
+	"github.com/footprint/footprint/services/query/internal/store"
 	chstore "github.com/footprint/footprint/store/clickhouse"
 	"github.com/footprint/footprint/store/storetest"
 )
@@ -24,6 +27,8 @@ import (
 // FOOTPRINT_QUERY_SQL_DUMP names:
 //   - queries.sql: every statement the equality suite's cases generate,
 //     arguments inlined the way clickhouse-go binds them, one per line;
+//   - results.jsonl: each statement's answer on the 18.16 server over
+//     those rows, which the current release must give too;
 //   - insert.sql: the rows the ClickHouse writer path stored for the
 //     suite's hand-made events (store.WriteBatch on the 18.16 server), as
 //     one INSERT per table it writes (events, event_keys), naming every
@@ -33,33 +38,87 @@ import (
 // placeholder is left unbound.
 func TestDumpClickHouseSQL(t *testing.T) {
 	dir := os.Getenv("FOOTPRINT_QUERY_SQL_DUMP")
-	var queries []string
-	d := engine.ClickHouse{Database: "footprint"}
+	sts, _ := suiteStatements(t, engine.ClickHouse{Database: "footprint"})
+	queries := make([]string, len(sts))
+	for i, st := range sts {
+		queries[i] = inline(st)
+		if placeholder.MatchString(queries[i]) {
+			t.Fatalf("unbound placeholder in %s", queries[i])
+		}
+	}
+	if dir == "" {
+		return
+	}
+	inserts, cfg := writerInserts(t)
+	write(t, filepath.Join(dir, "queries.sql"), strings.Join(queries, "\n")+"\n")
+	write(t, filepath.Join(dir, "insert.sql"), strings.Join(inserts, "\n")+"\n")
+	write(t, filepath.Join(dir, "results.jsonl"), answers18(t, cfg))
+	t.Logf("dumped %d query statements, their answers on 18.16 and the writer's insert to %s", len(queries), dir)
+}
+
+// suiteStatements lists every statement of the suite's cases and of
+// Realtime in dialect d, with the number of int64 columns of each.
+func suiteStatements(t *testing.T, d engine.Dialect) ([]engine.Statement, []int) {
+	t.Helper()
+	var sts []engine.Statement
+	var ints []int
 	for _, c := range cases() {
 		plan, err := engine.NewPlan(c.req, engine.Options{MaxRangeDays: 800, Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		sts := plan.Statements(d)
-		for _, st := range []*engine.Statement{sts.Rows, sts.Totals, sts.Count, sts.CompRows, sts.CompTotals} {
+		all := plan.Statements(d)
+		for _, st := range []*engine.Statement{all.Rows, all.Totals, all.Count, all.CompRows, all.CompTotals} {
 			if st == nil {
 				continue
 			}
-			text := inline(*st)
-			if placeholder.MatchString(text) {
-				t.Fatalf("%s: unbound placeholder in %s", c.name, text)
+			sts = append(sts, *st)
+			n := engine.NumAggregates
+			if st == all.Count {
+				n = 1
 			}
-			queries = append(queries, text)
+			ints = append(ints, n)
 		}
 	}
 	v, p := engine.RealtimeStatements(d, site, false, now)
-	queries = append(queries, inline(v), inline(p))
-	if dir == "" {
-		return
+	return append(sts, v, p), append(ints, 1, 1)
+}
+
+// answers18 runs every statement on the 18.16 server over the writer's
+// rows and returns one JSON array of rows (each an array of texts) per
+// line: what the current release must answer too.
+func answers18(t *testing.T, cfg chstore.Config) string {
+	t.Helper()
+	db, err := store.OpenClickHouse(store.ClickHouseOptions{Addr: cfg.Addr, Database: cfg.Database, User: cfg.User, Password: cfg.Password, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "queries.sql"), strings.Join(queries, "\n")+"\n")
-	write(t, filepath.Join(dir, "insert.sql"), strings.Join(writerInserts(t), "\n")+"\n")
-	t.Logf("dumped %d query statements and the writer's insert to %s", len(queries), dir)
+	defer db.Close()
+	sts, ints := suiteStatements(t, engine.ClickHouse{Database: cfg.Database})
+	var b strings.Builder
+	for i, st := range sts {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		rows, err := db.Query(ctx, st, ints[i])
+		cancel()
+		if err != nil {
+			t.Fatalf("18.16: %v\n%s", err, st.SQL)
+		}
+		out := [][]string{}
+		for _, r := range rows {
+			vals := slices.Clone(r.Texts)
+			for _, n := range r.Ints {
+				vals = append(vals, strconv.FormatInt(n, 10))
+			}
+			out = append(out, vals)
+		}
+		line, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 func write(t *testing.T, path, content string) {
@@ -70,8 +129,9 @@ func write(t *testing.T, path, content string) {
 }
 
 // writerInserts stores the hand-made events through the ClickHouse store
-// and returns what it wrote as INSERT ... VALUES statements.
-func writerInserts(t *testing.T) []string {
+// in a test database and returns what it wrote as INSERT ... VALUES
+// statements, and the database.
+func writerInserts(t *testing.T) ([]string, chstore.Config) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -96,7 +156,7 @@ func writerInserts(t *testing.T) []string {
 	for _, table := range []string{"events", "event_keys"} {
 		out = append(out, tableInsert(ctx, t, conn, table))
 	}
-	return out
+	return out, cfg
 }
 
 func tableInsert(ctx context.Context, t *testing.T, conn clickhouse.Conn, table string) string {

@@ -2,6 +2,8 @@ package equality
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +171,9 @@ func cases() []testCase {
 	topline := []string{"visitors", "visits", "pageviews", "events", "views_per_visit", "bounce_rate", "visit_duration"}
 	// Each filter operator on each filtered dimension, with the top-line
 	// metrics and with a breakdown.
-	for dim, values := range filterValues {
+	// In a fixed order (not the map's): the chdb check pairs statements by position.
+	for _, dim := range slices.Sorted(maps.Keys(filterValues)) {
+		values := filterValues[dim]
 		for _, op := range operators {
 			f := filter(dim, op, values...)
 			add(fmt.Sprintf("filter=%s/%s/topline", dim, op), &queryv1.QueryRequest{Metrics: topline, Filters: []*queryv1.Filter{f}})
