@@ -73,6 +73,33 @@ kill -TERM "$pyapp"
 wait "$pyapp" || [ $? -eq 143 ] || die "the FastAPI app did not shut down cleanly (see $LOGS/pyapp.log)"
 grep -q 'undelivered 0$' "$LOGS/pyapp.log" || die "the FastAPI app left events undelivered (see $LOGS/pyapp.log)"
 
+# Notifications (services/notifier): comments and likes on grace's blog posts through the
+# web app's actions; a Subscribe stream for grace prints them as they arrive. The actors'
+# ids are new each run, so every like changes its group even when a group of an earlier
+# run is still open; grace's like of her own post notifies no one.
+(cd "$REPO/services/notifier" && go build -o "$STACK/bin/notifier-watch" ./cmd/notifier-watch)
+watch_out="$LOGS/notifier-watch.out" watch_ready="$STACK/notifier-watch.ready"
+rm -f "$watch_ready"
+"$STACK/bin/notifier-watch" -user grace -from-now -idle 3s -timeout 60s -ready-file "$watch_ready" >"$watch_out" 2>&1 &
+watcher=$!
+poll "the notifier's Subscribe stream did not open (see $watch_out)" 30 test -f "$watch_ready"
+run=$RANDOM
+act() { curl -fsS -o /dev/null -X POST --data "$2" "http://$WEBAPP_ADDR/blog/$1" || die "POST /blog/$1 failed"; }
+log "commenting on and liking grace's posts"
+act hello-world/comments "user=ada-$run&name=Ada&text=Great+post"
+act hello-world/likes "user=ada-$run&name=Ada"
+act hello-world/likes "user=linus-$run&name=Linus"
+act hello-world/likes "user=grace&name=Grace"
+act kafka-sinks/likes "user=ken-$run&name=Ken"
+# Three notifications change: the comment, and the like group of each post (a group's
+# intermediate states may collapse into its latest one).
+wait "$watcher" || die "the Subscribe stream failed: $(cat "$watch_out")"
+[ "$(grep -c cursor "$watch_out")" -ge 3 ] || die "grace's notifications did not all arrive: $(cat "$watch_out")"
+echo
+echo "== Notifications for grace, live from the notifier (Subscribe stream; a like group is sent again as it grows)"
+cat "$watch_out"
+echo
+
 # SIGTERM makes the app close its SDK client, which flushes every queued event.
 kill -TERM "$webapp"
 wait "$webapp" || die "the web app did not shut down cleanly (see $LOGS/webapp.log)"

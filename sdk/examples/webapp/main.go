@@ -191,6 +191,7 @@ var posts = map[string]string{
 func routes(client *footprint.Client, o options) http.Handler {
 	mux := http.NewServeMux()
 	browserRoutes(mux, o.site, o.tracker)
+	socialRoutes(mux, client)
 	render := func(w http.ResponseWriter, status int, d pageData) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)

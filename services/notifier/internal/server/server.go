@@ -166,6 +166,11 @@ func (s *Service) Subscribe(req *notifierv1.SubscribeRequest, stream notifierv1.
 	}
 	sub := s.hub.Register(u)
 	defer s.hub.Unregister(sub)
+	// Headers now tell the client it is subscribed: every change from here
+	// on reaches it, even one committed before the first read below.
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return err
+	}
 	resync := time.NewTimer(resyncEvery)
 	defer resync.Stop()
 	for {
