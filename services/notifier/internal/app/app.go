@@ -147,6 +147,7 @@ func serve(ctx context.Context, cfg config.Config, p parts, reg *prometheus.Regi
 			}
 		})
 		dg.Go(func() error { p.store.Listen(dctx, p.hub.Wake, p.hub.WakeAll, logger); return nil })
+		dg.Go(func() error { pruneOutbox(dctx, p.store, cfg.Webhook.Retention, logger); return nil })
 		dg.Go(func() error { return l.Run(dctx) })
 		return dg.Wait()
 	})
@@ -155,6 +156,24 @@ func serve(ctx context.Context, cfg config.Config, p parts, reg *prometheus.Regi
 	}
 	logger.Info("notifier stopped")
 	return nil
+}
+
+// pruneOutbox deletes old delivered and dead webhook messages every hour.
+func pruneOutbox(ctx context.Context, store *inbox.Store, retention time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.PruneOutbox(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			logger.Warn("prune webhook outbox", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned webhook outbox", "messages", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // stopGRPC lets calls in flight finish for at most timeout; Subscribe

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -17,6 +18,9 @@ import (
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	notifierv1 "github.com/footprint/footprint/gen/footprint/notifier/v1"
 )
+
+// ErrIncomplete reports that not every notification of a bench arrived.
+var ErrIncomplete = errors.New("bench: not every notification arrived")
 
 // BenchOptions configure Bench.
 type BenchOptions struct {

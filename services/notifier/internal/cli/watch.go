@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -125,6 +124,3 @@ func printMessage(w io.Writer, m *notifierv1.SubscribeResponse) {
 	}
 	_, _ = fmt.Fprintf(w, "  cursor %-6s #%-5d %-15s %-6s %s\n", m.GetCursor(), n.GetId(), n.GetRule(), state, n.GetText())
 }
-
-// ErrIncomplete is returned by Bench when notifications did not all arrive.
-var ErrIncomplete = errors.New("bench: not every notification arrived")

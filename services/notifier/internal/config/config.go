@@ -21,7 +21,7 @@ var (
 	ErrPostgresURL = errors.New("config: PostgreSQL URL is required")
 	ErrKeys        = errors.New("config: API keys are required (key=site[,site];...)")
 	ErrDLQTopic    = errors.New("config: notifications dead-letter topic is required")
-	ErrWebhook     = errors.New("config: webhook timeout, retry initial/max must be positive (initial <= max), attempts and concurrency at least 1")
+	ErrWebhook     = errors.New("config: webhook timeout, retention, retry initial/max must be positive (initial <= max), attempts and concurrency at least 1")
 	ErrLease       = errors.New("config: webhook lease must exceed the webhook timeout")
 )
 
@@ -44,6 +44,8 @@ type Webhook struct {
 	// Poll is how often idle endpoint workers look for due deliveries
 	// (new ones wake them at once).
 	Poll time.Duration
+	// Retention is how long delivered and dead messages stay in the outbox.
+	Retention time.Duration
 }
 
 // Config is the whole notifier configuration.
@@ -88,6 +90,7 @@ func Default() Config {
 			RetryMax:     5 * time.Minute,
 			Lease:        30 * time.Second,
 			Poll:         time.Second,
+			Retention:    7 * 24 * time.Hour,
 		},
 		ShutdownTimeout: 10 * time.Second,
 	}
@@ -138,6 +141,9 @@ func Vars() []Var {
 			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_MAX", &c.Webhook.RetryMax)
 		}},
 		{"FOOTPRINT_NOTIFIER_WEBHOOK_LEASE", "a claimed delivery of a crashed notifier is retried after this", func(e *envconfig.Reader, c *Config) { e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_LEASE", &c.Webhook.Lease) }},
+		{"FOOTPRINT_NOTIFIER_WEBHOOK_RETENTION", "delivered and dead webhook messages are deleted from the outbox after this", func(e *envconfig.Reader, c *Config) {
+			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETENTION", &c.Webhook.Retention)
+		}},
 		{"FOOTPRINT_LOG_LEVEL", "debug, info, warn or error", func(e *envconfig.Reader, c *Config) { e.LogLevel("FOOTPRINT_LOG_LEVEL", &c.LogLevel) }},
 	}
 }
@@ -168,7 +174,7 @@ func (c Config) Validate() error {
 		errs = append(errs, ErrDLQTopic)
 	}
 	w := c.Webhook
-	if w.Timeout <= 0 || w.RetryInitial <= 0 || w.RetryMax < w.RetryInitial || w.MaxAttempts < 1 || w.Concurrency < 1 || w.Poll <= 0 {
+	if w.Timeout <= 0 || w.RetryInitial <= 0 || w.RetryMax < w.RetryInitial || w.MaxAttempts < 1 || w.Concurrency < 1 || w.Poll <= 0 || w.Retention <= 0 {
 		errs = append(errs, ErrWebhook)
 	}
 	if w.Lease <= w.Timeout {

@@ -85,3 +85,13 @@ func (s *Store) Pending(ctx context.Context, endpoint string) (int64, error) {
 	}
 	return n, nil
 }
+
+// PruneOutbox deletes messages delivered or dead before t: the outbox only
+// needs what is still to be sent, and recent history for inspection.
+func (s *Store) PruneOutbox(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM webhook_outbox WHERE delivered_at < $1 OR dead_at < $1", t)
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook outbox: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
