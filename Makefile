@@ -37,6 +37,10 @@ test: infra lint checkgenerate build ## Bring up the stack; lint, check generate
 bench: up ## Run the benchmark suite, write bench/results/latest.{md,json,png}
 	cd bench && go run ./cmd/footprint-bench --out results $(BENCH_FLAGS)
 
+.PHONY: bench-notifier
+bench-notifier: up ## Notifier latency, Ingest ack -> Subscribe receive, at a steady load (NOTIFIER_BENCH_FLAGS=-rate 50 -duration 20s)
+	cd services/notifier && go run ./cmd/notifier-bench $(NOTIFIER_BENCH_FLAGS)
+
 .PHONY: screenshots
 screenshots: ## Regenerate docs/screenshots/ (desktop, dark, phone) from the running stack's demo dashboard (after `make run`)
 	cd e2e && FOOTPRINT_REQUIRE_STACK=1 go test -tags screenshots -count=1 -run '^TestDashboardScreenshots$$' -v .
