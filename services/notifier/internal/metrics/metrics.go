@@ -1,5 +1,5 @@
 // Package metrics holds the notifier's own Prometheus metrics
-// (footprint_notifier_*); the consume loop adds footprint_sink_* ones with
+// (footprint_notifier_*); the consume loop adds footprint_writer_* ones with
 // writer="notifier".
 package metrics
 
