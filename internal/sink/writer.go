@@ -65,7 +65,7 @@ func (w Writer[S, T]) LoadConfig(getenv func(string) string) (WriterConfig[S], e
 	}
 	env := envconfig.New(getenv)
 	cfg.Sink.ReadEnv(env) // FOOTPRINT_KAFKA_* and FOOTPRINT_WRITER_*, shared by both writers
-	env.String("FOOTPRINT_ADMIN_ADDR", &cfg.Admin.Addr)
+	cfg.Admin.ReadEnv(env) // FOOTPRINT_ADMIN_ADDR, FOOTPRINT_ADMIN_PPROF
 	cfg.Store = cfg.Store.FromEnv(env)
 	env.LogLevel("FOOTPRINT_LOG_LEVEL", &cfg.LogLevel)
 	return cfg, errors.Join(env.Err(), cfg.Sink.Validate(), cfg.Store.Validate(), cfg.Admin.Validate())

@@ -44,7 +44,7 @@ func TestWriterLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Sink.Group != "footprint-fake-writer" || cfg.Sink.Writer != "fake_writer" || cfg.Sink.DLQTopic != "footprint.events.v1.dlq" ||
-		cfg.Admin.Addr != "127.0.0.1:9999" || cfg.Store.Retention != 3 ||
+		cfg.Admin.Addr != "127.0.0.1:9999" || cfg.Admin.Pprof || cfg.Store.Retention != 3 ||
 		cfg.Sink.BatchMaxEvents != 50_000 || cfg.Sink.BatchMaxBytes != 16<<20 || cfg.Sink.BatchMaxWait != 500*time.Millisecond {
 		t.Fatalf("defaults: %+v", cfg)
 	}
@@ -56,12 +56,14 @@ func TestWriterLoadConfigEnv(t *testing.T) {
 	cfg, err := fakeWriter().LoadConfig(envMap(map[string]string{
 		"FOOTPRINT_KAFKA_TOPIC": "t1", "FOOTPRINT_WRITER_BATCH_MAX_EVENTS": "10", "FOOTPRINT_WRITER_BATCH_MAX_WAIT": "250ms",
 		"FOOTPRINT_FAKE_RETENTION": "30", "FOOTPRINT_LOG_LEVEL": "debug", "FOOTPRINT_ADMIN_ADDR": "127.0.0.1:1",
+		"FOOTPRINT_ADMIN_PPROF": "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Sink.Topic != "t1" || cfg.Sink.DLQTopic != "t1.dlq" || cfg.Sink.BatchMaxEvents != 10 ||
-		cfg.Sink.BatchMaxWait != 250*time.Millisecond || cfg.Store.Retention != 30 || cfg.Admin.Addr != "127.0.0.1:1" || cfg.LogLevel.String() != "DEBUG" {
+		cfg.Sink.BatchMaxWait != 250*time.Millisecond || cfg.Store.Retention != 30 || cfg.Admin.Addr != "127.0.0.1:1" ||
+		!cfg.Admin.Pprof || cfg.LogLevel.String() != "DEBUG" {
 		t.Fatalf("env not applied: %+v", cfg)
 	}
 	_, err = fakeWriter().LoadConfig(envMap(map[string]string{
