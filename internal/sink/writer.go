@@ -64,7 +64,7 @@ func (w Writer[S, T]) LoadConfig(getenv func(string) string) (WriterConfig[S], e
 		Admin: admin.Config{Addr: w.AdminAddr},
 	}
 	env := envconfig.New(getenv)
-	cfg.Sink.ReadEnv(env) // FOOTPRINT_KAFKA_* and FOOTPRINT_WRITER_*, shared by both writers
+	cfg.Sink.ReadEnv(env)  // FOOTPRINT_KAFKA_* and FOOTPRINT_WRITER_*, shared by both writers
 	cfg.Admin.ReadEnv(env) // FOOTPRINT_ADMIN_ADDR, FOOTPRINT_ADMIN_PPROF
 	cfg.Store = cfg.Store.FromEnv(env)
 	env.LogLevel("FOOTPRINT_LOG_LEVEL", &cfg.LogLevel)
