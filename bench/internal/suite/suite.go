@@ -203,6 +203,10 @@ func (r *runner) start(ctx context.Context, name string, env map[string]string) 
 		"FOOTPRINT_ADMIN_ADDR":    admin,
 		"FOOTPRINT_LOG_LEVEL":     "warn",
 	}
+	if r.cfg.Profile {
+		// --profile reads /debug/pprof/profile, which is off unless enabled.
+		full["FOOTPRINT_ADMIN_PPROF"] = "true"
+	}
 	if name == svc.Collector {
 		// The bench drives gRPC only; the browser endpoint's default port
 		// may be taken by a running stack.
