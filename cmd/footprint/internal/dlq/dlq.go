@@ -7,8 +7,10 @@
 package dlq
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,11 +131,17 @@ func WriteShow(w io.Writer, l Letter) error {
 		_, err := fmt.Fprintf(w, "value (%d bytes, not an event: %v):\n%s\n", len(l.Value), err, hex.Dump(l.Value))
 		return err
 	}
-	body, err := protojson.MarshalOptions{Multiline: true}.Marshal(ev)
+	body, err := protojson.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("event as json: %w", err)
 	}
-	_, err = fmt.Fprintf(w, "value (%d bytes):\n%s\n", len(l.Value), body)
+	// protojson varies its whitespace on purpose; encoding/json lays it out
+	// the same way every time.
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		return fmt.Errorf("event as json: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "value (%d bytes):\n%s\n", len(l.Value), pretty.Bytes())
 	return err
 }
 
