@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	notifierv1 "github.com/footprint/footprint/gen/footprint/notifier/v1"
 	nt "github.com/footprint/footprint/services/notifier/internal/notifiertest"
 )
 
@@ -71,9 +73,10 @@ func tail(s string, n int) string {
 }
 
 // kill -9 of the notifier while events stream in and webhooks are being
-// delivered: after a restart the inbox holds every event exactly once, and
-// the endpoint got every message at least once, always under the same
-// webhook-id with the same body.
+// delivered: after a restart the inbox holds every event exactly once, the
+// endpoint got every message at least once, always under the same
+// webhook-id with the same body, and a Subscribe client that resumes from
+// its cursor across the restart saw every notification exactly once.
 func TestKill9DuringDelivery(t *testing.T) {
 	e := nt.New(t)
 	rc := nt.NewReceiver(t, func(nt.Request, int) int {
@@ -82,6 +85,7 @@ func TestKill9DuringDelivery(t *testing.T) {
 	})
 	rules := nt.RulesFile(t, nt.Hook{Name: "hook", URL: rc.URL, Concurrency: 8})
 	first := startProcess(t, e, rules, "notifier-1")
+	sub := subscribe(t, e, "grace")
 
 	const rounds, perRound = 60, 10
 	var wg sync.WaitGroup
@@ -129,6 +133,15 @@ func TestKill9DuringDelivery(t *testing.T) {
 	if n := e.Query("SELECT count(DISTINCT object_title) FROM notifier.notifications"); n != total {
 		t.Fatalf("%d distinct notifications for %d events", n, total)
 	}
+	nt.Eventually(t, 60*time.Second, func() string {
+		if n := sub.distinct(); n != total {
+			return fmt.Sprintf("the subscriber saw %d of %d notifications", n, total)
+		}
+		return ""
+	})
+	if d := sub.duplicates(); d != 0 {
+		t.Fatalf("the subscriber got %d notifications twice across the restart", d)
+	}
 	bodies := map[string]string{}
 	again := 0
 	for _, r := range rc.Requests() {
@@ -149,6 +162,68 @@ func TestKill9DuringDelivery(t *testing.T) {
 	if again == 0 {
 		t.Fatalf("no webhook was sent twice: the kill did not interrupt a delivery (the test lost its point)")
 	}
-	t.Logf("killed with %d/%d notifications in the inbox and %d webhooks delivered; after the restart: %d notifications, %d webhook ids, %d repeated requests (at least once)",
-		inboxAtKill, total, deliveredAtKill, total, len(bodies), again)
+	t.Logf("killed with %d/%d notifications in the inbox and %d webhooks delivered; after the restart: %d notifications, %d webhook ids, %d repeated requests (at least once); the subscriber reconnected %d times and saw each notification once",
+		inboxAtKill, total, deliveredAtKill, total, len(bodies), again, sub.reconnects())
+}
+
+// subscriber follows a user's Subscribe stream across notifier restarts,
+// resuming from its last cursor after every error.
+type subscriber struct {
+	mu    sync.Mutex
+	seen  map[int64]int
+	again int
+}
+
+func subscribe(t *testing.T, e *nt.Env, user string) *subscriber {
+	s := &subscriber{seen: map[int64]int{}}
+	ctx, cancel := context.WithCancel(nt.Authed(context.Background()))
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	client := e.Client()
+	go func() {
+		defer close(done)
+		cursor := ""
+		for ctx.Err() == nil {
+			stream, err := client.Subscribe(ctx, &notifierv1.SubscribeRequest{SiteId: nt.Site, UserId: user, Cursor: cursor})
+			for err == nil {
+				var m *notifierv1.SubscribeResponse
+				if m, err = stream.Recv(); err == nil {
+					s.mu.Lock()
+					s.seen[m.GetNotification().GetId()]++
+					s.mu.Unlock()
+					cursor = m.GetCursor()
+				}
+			}
+			s.mu.Lock()
+			s.again++
+			s.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return s
+}
+
+func (s *subscriber) distinct() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.seen)
+}
+
+func (s *subscriber) duplicates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := 0
+	for _, n := range s.seen {
+		d += n - 1
+	}
+	return d
+}
+
+func (s *subscriber) reconnects() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.again
 }
