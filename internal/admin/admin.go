@@ -59,14 +59,23 @@ type ReadyFunc func(ctx context.Context) error
 // collectors, for a service to register its own metrics on.
 func NewRegistry() (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register runtime metrics: %w", err)
-		}
+	err := Register(reg, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err != nil {
+		return nil, fmt.Errorf("register runtime metrics: %w", err)
 	}
 	return reg, nil
+}
+
+// Register registers every collector on reg, stopping at the first error.
+// Services use it instead of MustRegister: a clash (two instances of one
+// component on one registry) is an error for the caller, never a panic.
+func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register metric: %w", err)
+		}
+	}
+	return nil
 }
 
 // Server is the admin HTTP server.

@@ -2,6 +2,8 @@ package sink
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/footprint/footprint/internal/admin"
 )
 
 // metrics are the loop's Prometheus series: footprint_writer_* with a
@@ -54,12 +56,8 @@ func newMetrics(reg prometheus.Registerer, writer string) (*metrics, error) {
 			Name: p + "store_up", ConstLabels: w, Help: "1 when the last store write succeeded, 0 while the store is failing.",
 		}),
 	}
-	// Register, never MustRegister: a clash (two loops of one writer on one
-	// registry) is an error for the caller, not a panic.
-	for _, c := range []prometheus.Collector{m.consumed, m.written, m.dlq, m.writeErrs, m.batchSize, m.writeSecs, m.commitSecs, m.lag, m.storeUp} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := admin.Register(reg, m.consumed, m.written, m.dlq, m.writeErrs, m.batchSize, m.writeSecs, m.commitSecs, m.lag, m.storeUp); err != nil {
+		return nil, err
 	}
 	m.storeUp.Set(1)
 	return m, nil

@@ -87,7 +87,10 @@ func run() error {
 	// The queue-depth gauge reads prod when scraped, which is only after
 	// prod is set below (the admin server starts later).
 	var prod *producer.Producer
-	metrics := server.NewMetrics(reg, func() int { return prod.QueueLen() })
+	metrics, err := server.NewMetrics(reg, func() int { return prod.QueueLen() })
+	if err != nil {
+		return fmt.Errorf("collector metrics: %w", err)
+	}
 	prod, err = producer.New(cfg.Kafka, metrics, logger)
 	if err != nil {
 		return err

@@ -74,7 +74,10 @@ func startEndpoint(t testing.TB, brokers string, mutate func(*beacon.Config, *pr
 		t.Fatal(err)
 	}
 	var prod *producer.Producer
-	metrics := server.NewMetrics(reg, func() int { return prod.QueueLen() })
+	metrics, err := server.NewMetrics(reg, func() int { return prod.QueueLen() })
+	if err != nil {
+		t.Fatal(err)
+	}
 	if prod, err = producer.New(pcfg, metrics, logger); err != nil {
 		t.Fatal(err)
 	}

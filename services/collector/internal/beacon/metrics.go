@@ -2,6 +2,8 @@ package beacon
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/footprint/footprint/internal/admin"
 )
 
 // Metrics of the HTTP endpoint (prefix footprint_collector_http_). Accepted,
@@ -21,7 +23,7 @@ const (
 	routeScript    = "script"
 )
 
-func newMetrics(reg prometheus.Registerer, ipKeys func() int) *Metrics {
+func newMetrics(reg prometheus.Registerer, ipKeys func() int) (*Metrics, error) {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "footprint_collector_http_requests_total",
@@ -45,10 +47,12 @@ func newMetrics(reg prometheus.Registerer, ipKeys func() int) *Metrics {
 			Help: "Client IPs the rate limiter currently remembers (bounded by FOOTPRINT_COLLECTOR_HTTP_RATE_LIMIT_KEYS).",
 		}, func() float64 { return float64(ipKeys()) }),
 	}
-	reg.MustRegister(m.requests, m.duration, m.dropped, m.rateLimited, m.limiterKeys)
+	if err := admin.Register(reg, m.requests, m.duration, m.dropped, m.rateLimited, m.limiterKeys); err != nil {
+		return nil, err
+	}
 	for _, scope := range []string{"ip", "site"} {
 		m.rateLimited.WithLabelValues(scope)
 	}
 	m.dropped.WithLabelValues("bot")
-	return m
+	return m, nil
 }

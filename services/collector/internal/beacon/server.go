@@ -63,7 +63,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		siteLimit: newLimiter(cfg.SiteRate, cfg.SiteBurst, max(len(sites), 1)),
 		logger:    deps.Logger, now: deps.Now,
 	}
-	s.metrics = newMetrics(deps.Registry, s.ipLimit.size)
+	if s.metrics, err = newMetrics(deps.Registry, s.ipLimit.size); err != nil {
+		return nil, fmt.Errorf("beacon metrics: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+cfg.EventPath, s.timed(routeEvent, s.event))
 	mux.HandleFunc("OPTIONS "+cfg.EventPath, s.timed(routePreflight, s.preflight))

@@ -76,7 +76,10 @@ func startCollector(t testing.TB, brokers, topic string, mutate func(*config.Con
 		t.Fatal(err)
 	}
 	var prod *producer.Producer
-	metrics := server.NewMetrics(prometheus.NewRegistry(), func() int { return prod.QueueLen() })
+	metrics, err := server.NewMetrics(prometheus.NewRegistry(), func() int { return prod.QueueLen() })
+	if err != nil {
+		t.Fatal(err)
+	}
 	prod, err = producer.New(cfg.Kafka, metrics, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
+	"github.com/footprint/footprint/internal/admin"
 )
 
 // Metrics are the collector's Prometheus metrics (prefix footprint_collector_).
@@ -21,7 +22,7 @@ type Metrics struct {
 
 // NewMetrics registers the metrics on reg. queueDepth reports the producer's
 // local queue length when scraped.
-func NewMetrics(reg prometheus.Registerer, queueDepth func() int) *Metrics {
+func NewMetrics(reg prometheus.Registerer, queueDepth func() int) (*Metrics, error) {
 	m := &Metrics{
 		received: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "footprint_collector_events_received_total",
@@ -57,14 +58,16 @@ func NewMetrics(reg prometheus.Registerer, queueDepth func() int) *Metrics {
 		Name: "footprint_collector_producer_queue_depth",
 		Help: "Messages in the producer's local queue, not yet acknowledged by Kafka.",
 	}, func() float64 { return float64(queueDepth()) })
-	reg.MustRegister(m.received, m.accepted, m.rejected, m.produced, m.failed, m.produceLatency, m.inFlight, queue)
+	if err := admin.Register(reg, m.received, m.accepted, m.rejected, m.produced, m.failed, m.produceLatency, m.inFlight, queue); err != nil {
+		return nil, err
+	}
 	// Expose every reason from the start, so rate() works before the first rejection.
 	for reason := range collectorv1.RejectReason_name {
 		if reason != 0 {
 			m.rejected.WithLabelValues(reasonLabel(collectorv1.RejectReason(reason)))
 		}
 	}
-	return m
+	return m, nil
 }
 
 // Produced counts acknowledged events.
