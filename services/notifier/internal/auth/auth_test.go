@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/footprint/footprint/internal/keyring"
 )
 
 func TestKeyring(t *testing.T) {
@@ -22,8 +24,8 @@ func TestKeyring(t *testing.T) {
 		{metadata.Pairs("authorization", "Bearer k2"), "demo", ErrForbidden},
 		{metadata.Pairs("authorization", "Bearer nope"), "demo", ErrUnknownKey},
 		{metadata.MD{}, "demo", ErrMissingKey},
-		{metadata.Pairs("authorization", "Bearer k1", "authorization", "Bearer k1"), "demo", ErrMissingKey},
-		{metadata.Pairs("authorization", "Basic k1"), "demo", ErrMissingKey},
+		{metadata.Pairs("authorization", "Bearer k1", "authorization", "Bearer k1"), "demo", keyring.ErrMultipleKeys},
+		{metadata.Pairs("authorization", "Basic k1"), "demo", keyring.ErrMalformedKey},
 	}
 	for i, c := range cases {
 		if got := k.Authorize(c.md, c.site); !errors.Is(got, c.want) && got != c.want {
