@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -15,6 +16,29 @@ const VisitGapMicros = int64(30 * 60 * 1_000_000)
 
 // PageView is the event name that counts as a page view.
 const PageView = "page_view"
+
+// nonInteractiveEvents are event names that record something about a page the
+// visitor is already on rather than an action: they do not count in
+// `events`, and they do not stop a one-page-view visit from being a bounce.
+// They still belong to their visit (they extend its time span and duration:
+// `engagement` carries the visitor's time on the page, sent when the page is
+// hidden) and carry the page's path, so entry and exit pages are unchanged.
+// The names are constants, written into the SQL text as literals.
+var nonInteractiveEvents = []string{"engagement"}
+
+// IsInteractive says whether an event name counts as an interaction (the Go
+// side of interactiveCond, for tests and docs).
+func IsInteractive(name string) bool { return !slices.Contains(nonInteractiveEvents, name) }
+
+// interactiveCond is the SQL condition, the same text in both dialects, that
+// an event (its column "name") is an interaction.
+func interactiveCond() string {
+	quoted := make([]string, len(nonInteractiveEvents))
+	for i, n := range nonInteractiveEvents {
+		quoted[i] = "'" + n + "'"
+	}
+	return colName.alias + " NOT IN (" + strings.Join(quoted, ", ") + ")"
+}
 
 // Metric names.
 const (

@@ -31,7 +31,7 @@ type Dialect interface {
 	// sessionize wraps the scan (columns cols, among them visitor, event id
 	// and micros) into one row per event with visit_no and the visit
 	// columns: v_<alias> for each attribute, v_duration_us, v_pageviews,
-	// v_events.
+	// v_events (the visit's interactive events, see nonInteractiveEvents).
 	sessionize(scan string, cols []string, attrs []visitAttr) string
 	countDistinct(expr string) string
 	toInt64(expr string) string
@@ -134,7 +134,7 @@ func (Postgres) sessionize(scan string, cols []string, attrs []visitAttr) string
 	}
 	fmt.Fprintf(&b, ", max(t_us) OVER v - min(t_us) OVER v AS v_duration_us"+
 		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) OVER v AS v_pageviews"+
-		", count(*) OVER v AS v_events", PageView)
+		", sum(CASE WHEN %s THEN 1 ELSE 0 END) OVER v AS v_events", PageView, interactiveCond())
 	fmt.Fprintf(&b, " FROM (SELECT n.*, sum(new_visit) OVER (PARTITION BY visitor_id %s ROWS UNBOUNDED PRECEDING) AS visit_no"+
 		" FROM (SELECT e.*, CASE WHEN t_us - lag(t_us) OVER (PARTITION BY visitor_id %s) <= %d THEN 0 ELSE 1 END AS new_visit"+
 		" FROM (%s) e) n) s", order, order, VisitGapMicros, scan)
@@ -183,8 +183,8 @@ func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr) stri
 		fmt.Fprintf(&b, ", %s(%s, seq) AS v_%s", fn, a.col, a.alias)
 	}
 	fmt.Fprintf(&b, ", max(t_us) - min(t_us) AS v_duration_us"+
-		", toInt64(sum(name = '%s')) AS v_pageviews, toInt64(count()) AS v_events"+
+		", toInt64(sum(name = '%s')) AS v_pageviews, toInt64(sum(%s)) AS v_events"+
 		", groupArray((%s)) AS es FROM (%s) GROUP BY visitor_id, visit_no) ARRAY JOIN es AS e",
-		PageView, strings.Join(ordered, ", "), perVisitor)
+		PageView, interactiveCond(), strings.Join(ordered, ", "), perVisitor)
 	return b.String()
 }

@@ -173,10 +173,10 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 		dimAliases = append(dimAliases, fmt.Sprintf("d%d", i))
 	}
 	fmt.Fprintf(&inner, "visitor_id, visit_no"+
-		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) AS pageviews, count(*) AS events"+
+		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) AS pageviews, sum(CASE WHEN %s THEN 1 ELSE 0 END) AS events"+
 		", max(CASE WHEN v_pageviews = 1 AND v_events = 1 THEN 1 ELSE 0 END) AS bounce"+
 		", max(v_duration_us) AS duration_us, max(v_pageviews) AS visit_pageviews"+
-		" FROM (%s) s", PageView, sessions)
+		" FROM (%s) s", PageView, interactiveCond(), sessions)
 	if len(where) > 0 {
 		inner.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}

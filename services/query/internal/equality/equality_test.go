@@ -97,7 +97,7 @@ var operators = []queryv1.FilterOperator{
 // near miss, a unicode value and a hostile string.
 var filterValues = map[string][]string{
 	"event:page":         {"/pricing", "/blog/ünïcödé", "blog"},
-	"event:name":         {"signup", "page_view"},
+	"event:name":         {"signup", "page_view", "engagement"},
 	"event:http_status":  {"404", "0"},
 	"event:http_method":  {"POST", ""},
 	"event:props:plan":   {"pro", "ünï"},

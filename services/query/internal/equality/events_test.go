@@ -124,6 +124,13 @@ func fixedEvents() []*eventv1.Event {
 		{visitor: 914, at: apr2(11, 58, 0, 0), name: "page_view", page: "/"},
 		// A bot's visit.
 		{visitor: 4, at: day(15, 3, 0, 0, 0), name: "page_view", page: "/"},
+		// Engagement is not an interaction: one page view plus its
+		// engagement 2 minutes later is a bounce of 120 s; a lone
+		// engagement (a tab hidden after a pause over 30 minutes) is a visit
+		// with no event and no bounce.
+		{visitor: 915, at: day(16, 9, 0, 0, 0), name: "page_view", page: "/pricing"},
+		{visitor: 915, at: day(16, 9, 2, 0, 0), name: "engagement", page: "/pricing"},
+		{visitor: 916, at: day(16, 10, 0, 0, 0), name: "engagement", page: "/"},
 	}
 	out := make([]*eventv1.Event, len(specs))
 	for i, s := range specs {
@@ -158,7 +165,15 @@ func generatedEvents(seed uint64, visitors int) []*eventv1.Event {
 				}
 				out = append(out, s.build())
 				// Mostly seconds to minutes apart, sometimes the same second.
-				at = at.Add(time.Duration(r.Int64N(int64(20*time.Minute))) + time.Duration(r.IntN(1000))*time.Microsecond)
+				step := time.Duration(r.Int64N(int64(20*time.Minute))) + time.Duration(r.IntN(1000))*time.Microsecond
+				// The browser tracker's engagement when the page is hidden,
+				// before the next event, on the same page.
+				if s.name == "page_view" && r.IntN(3) == 0 {
+					e := s
+					e.name, e.at, e.props = "engagement", at.Add(step/2), nil
+					out = append(out, e.build())
+				}
+				at = at.Add(step)
 			}
 			// The next visit after a pause over 30 minutes, up to two days.
 			at = at.Add(31*time.Minute + time.Duration(r.Int64N(int64(48*time.Hour))))

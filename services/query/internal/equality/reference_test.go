@@ -37,6 +37,15 @@ func computeReference(events []*eventv1.Event, start, end time.Time) reference {
 	}
 	ref := reference{entryVisitors: map[string]int64{}, visitors: int64(len(byVisitor))}
 	entrySeen := map[string]map[string]bool{}
+	countOnce := func(seen map[string]map[string]bool, counts map[string]int64, key, visitor string) {
+		if seen[key] == nil {
+			seen[key] = map[string]bool{}
+		}
+		if !seen[key][visitor] {
+			seen[key][visitor] = true
+			counts[key]++
+		}
+	}
 	for visitor, evs := range byVisitor {
 		slices.SortFunc(evs, func(a, b *eventv1.Event) int {
 			return cmp.Or(cmp.Compare(micros(a), micros(b)), cmp.Compare(a.GetEventId(), b.GetEventId()))
@@ -46,28 +55,25 @@ func computeReference(events []*eventv1.Event, start, end time.Time) reference {
 			if len(visit) == 0 {
 				return
 			}
-			pv := int64(0)
+			pv, interactions := int64(0), int64(0)
 			for _, e := range visit {
 				if e.GetName() == engine.PageView {
 					pv++
 				}
+				if engine.IsInteractive(e.GetName()) {
+					interactions++
+				}
 			}
 			ref.visits++
 			ref.pageviews += pv
-			ref.events += int64(len(visit))
+			ref.events += interactions
 			ref.visitPageviews += pv
+			// Engagement events extend the visit: its span is first to last event of any kind.
 			ref.durationMicros += micros(visit[len(visit)-1]) - micros(visit[0])
-			if pv == 1 && len(visit) == 1 {
+			if pv == 1 && interactions == 1 {
 				ref.bounces++
 			}
-			entry := visit[0].GetPage().GetPath()
-			if entrySeen[entry] == nil {
-				entrySeen[entry] = map[string]bool{}
-			}
-			if !entrySeen[entry][visitor] {
-				entrySeen[entry][visitor] = true
-				ref.entryVisitors[entry]++
-			}
+			countOnce(entrySeen, ref.entryVisitors, visit[0].GetPage().GetPath(), visitor)
 			visit = nil
 		}
 		for i, e := range evs {
@@ -109,18 +115,20 @@ func storesMatchReference(t *testing.T, s *stores) {
 				}
 			}
 
-			req = &queryv1.QueryRequest{SiteId: site, DateRange: dr, Metrics: []string{"visitors"}, Dimensions: []string{"visit:entry_page"}, Limit: 1000}
-			_, pg, ch, err = s.answer(t, req, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range []*queryv1.StoreResult{pg, ch} {
-				got := map[string]int64{}
-				for _, row := range r.GetRows() {
-					got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
+			for dim, counts := range map[string]map[string]int64{"visit:entry_page": want.entryVisitors} {
+				req = &queryv1.QueryRequest{SiteId: site, DateRange: dr, Metrics: []string{"visitors"}, Dimensions: []string{dim}, Limit: 1000}
+				_, pg, ch, err = s.answer(t, req, now)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if fmt.Sprint(got) != fmt.Sprint(want.entryVisitors) {
-					t.Errorf("%s entry pages: got %v, want %v", r.GetStore(), got, want.entryVisitors)
+				for _, r := range []*queryv1.StoreResult{pg, ch} {
+					got := map[string]int64{}
+					for _, row := range r.GetRows() {
+						got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
+					}
+					if fmt.Sprint(got) != fmt.Sprint(counts) {
+						t.Errorf("%s %s: got %v, want %v", r.GetStore(), dim, got, counts)
+					}
 				}
 			}
 		})
@@ -135,17 +143,18 @@ func TestFixedVisits(t *testing.T) {
 	tests := []struct {
 		name string
 		dr   *queryv1.DateRange
-		// visits, pageviews, events, visit_duration (s)
+		// visits, pageviews, events, visit_duration (s), bounce_rate
 		want []float64
 	}{
-		{"gap of exactly 30 min joins, 30 min + 1 µs splits", custom("2026-03-10", "2026-03-10"), []float64{2, 3, 3, 900}},
-		{"across midnight: one visit of 20 minutes", custom("2026-03-20", "2026-03-21"), []float64{1, 2, 2, 1200}},
-		{"range edge cuts the visit", custom("2026-03-21", "2026-03-21"), []float64{1, 1, 1, 0}},
-		{"same second, one visit (0.999999 s rounds to 1)", custom("2026-03-12", "2026-03-12"), []float64{1, 2, 3, 1}},
+		{"gap of exactly 30 min joins, 30 min + 1 µs splits", custom("2026-03-10", "2026-03-10"), []float64{2, 3, 3, 900, 50}},
+		{"across midnight: one visit of 20 minutes", custom("2026-03-20", "2026-03-21"), []float64{1, 2, 2, 1200, 0}},
+		{"range edge cuts the visit", custom("2026-03-21", "2026-03-21"), []float64{1, 1, 1, 0, 100}},
+		{"same second, one visit (0.999999 s rounds to 1)", custom("2026-03-12", "2026-03-12"), []float64{1, 2, 3, 1, 0}},
+		{"engagement: not an event, no bounce prevented, extends the visit", custom("2026-03-16", "2026-03-16"), []float64{2, 1, 1, 60, 50}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req := &queryv1.QueryRequest{SiteId: site, DateRange: tc.dr, Metrics: []string{"visits", "pageviews", "events", "visit_duration"}}
+			req := &queryv1.QueryRequest{SiteId: site, DateRange: tc.dr, Metrics: []string{"visits", "pageviews", "events", "visit_duration", "bounce_rate"}}
 			_, pg, ch, err := s.answer(t, req, now)
 			if err != nil {
 				t.Fatal(err)
