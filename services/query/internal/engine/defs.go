@@ -127,8 +127,8 @@ var (
 
 // Columns dimensions and filters may read (besides properties and time).
 var (
-	colReferrer     = same("referrer")
-	colReferrerHost = same("referrer_host")
+	colReferrer     = external("referrer")
+	colReferrerHost = external("referrer_host")
 	colHTTPMethod   = same("http_method")
 	colHTTPStatus   = column{alias: "http_status", postgres: "http_status::text", clickhouse: "toString(http_status)"}
 	colBrowser      = same("browser")
@@ -140,6 +140,32 @@ var (
 )
 
 func utm(part string) column { return same("utm_" + part) }
+
+// pageHost is the host of the event's page URL, derived from the url column
+// by the same steps in both stores: the authority between "scheme://" and the
+// first "/", "?" or "#"; without user info (up to the first "@") and port
+// (a trailing ":digits"); ASCII letters lower-cased; without a leading
+// "www." (the collector's rule for referrer_host). A url without "scheme://"
+// has an empty host. PostgreSQL lower() under COLLATE "C" changes ASCII only,
+// like ClickHouse's lower(); substring() is NULL where extract() is empty.
+var pageHost = column{alias: "page_host",
+	postgres: `regexp_replace(lower(regexp_replace(regexp_replace(coalesce(substring(url from '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)'), ''),` +
+		` '^[^@]*@', ''), ':[0-9]*$', '') COLLATE "C"), '^www[.]', '')`,
+	clickhouse: `replaceRegexpOne(lower(replaceRegexpOne(replaceRegexpOne(extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)'),` +
+		` '^[^@]*@', ''), ':[0-9]*$', '')), '^www[.]', '')`,
+}
+
+// external reads a referrer column, empty for a self-referral: a referrer whose
+// host is the page's own host (internal navigation, a reload, the local demo
+// on 127.0.0.1) is no source, so the visit counts as direct / none.
+func external(name string) column {
+	self := func(host string) string {
+		return "CASE WHEN referrer_host <> '' AND referrer_host = " + host + " THEN '' ELSE " + name + " END"
+	}
+	// A new alias: ClickHouse would read "CASE ... referrer END AS referrer"
+	// as a cyclic alias.
+	return column{alias: "ext_" + name, postgres: self(pageHost.postgres), clickhouse: self(pageHost.clickhouse)}
+}
 
 // dimKind says where a dimension's value comes from.
 type dimKind int

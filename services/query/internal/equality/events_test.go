@@ -41,6 +41,8 @@ var (
 	referrers = []struct{ url, host string }{
 		{"", ""}, {"https://www.google.com/search?q=x", "google.com"}, {"https://news.ycombinator.com/item?id=1", "news.ycombinator.com"},
 		{"https://t.co/abc", "t.co"}, {"https://例え.jp/パス", "例え.jp"},
+		// Self-referrals: the page's own host (example.com, see build).
+		{"https://example.com/pricing", "example.com"}, {"http://www.example.com:8080/", "example.com"},
 	}
 	utms = []*eventv1.Utm{
 		{}, {Source: "newsletter", Medium: "email", Campaign: "spring", Term: "analytics", Content: "hero"},
@@ -64,11 +66,17 @@ type eventSpec struct {
 	method   string
 	status   uint32
 	props    map[string]string
+	// host of the page URL; example.com when empty.
+	host string
 }
 
 func (s eventSpec) build() *eventv1.Event {
 	p := profiles[s.visitor%len(profiles)]
 	ref := referrers[s.referrer%len(referrers)]
+	host := s.host
+	if host == "" {
+		host = "example.com"
+	}
 	return &eventv1.Event{
 		EventId:    uuid.NewString(),
 		SiteId:     site,
@@ -76,7 +84,7 @@ func (s eventSpec) build() *eventv1.Event {
 		OccurredAt: timestamppb.New(s.at),
 		ReceivedAt: timestamppb.New(s.at.Add(time.Second)),
 		VisitorId:  fmt.Sprintf("visitor-%03d", s.visitor),
-		Page:       &eventv1.Page{Url: "https://example.com" + s.page, Path: s.page, Referrer: ref.url},
+		Page:       &eventv1.Page{Url: "https://" + host + s.page, Path: s.page, Referrer: ref.url},
 		HttpMethod: s.method,
 		HttpStatus: s.status,
 		Client:     &eventv1.ClientContext{UserAgent: "ua-" + p.browser, Locale: p.locale},
@@ -131,6 +139,13 @@ func fixedEvents() []*eventv1.Event {
 		{visitor: 915, at: day(16, 9, 0, 0, 0), name: "page_view", page: "/pricing"},
 		{visitor: 915, at: day(16, 9, 2, 0, 0), name: "engagement", page: "/pricing"},
 		{visitor: 916, at: day(16, 10, 0, 0, 0), name: "engagement", page: "/"},
+		// Self-referrals are direct: the page's own host, with or without
+		// "www.", a port, user info or upper case; a subdomain is not the
+		// same host.
+		{visitor: 917, at: day(17, 9, 0, 0, 0), name: "page_view", page: "/", referrer: 5},
+		{visitor: 918, at: day(17, 9, 0, 0, 0), name: "page_view", page: "/", referrer: 6, host: "user@WWW.Example.COM:8443"},
+		{visitor: 921, at: day(17, 9, 0, 0, 0), name: "page_view", page: "/", referrer: 5, host: "blog.example.com"},
+		{visitor: 920, at: day(17, 9, 0, 0, 0), name: "page_view", page: "/", referrer: 1},
 	}
 	out := make([]*eventv1.Event, len(specs))
 	for i, s := range specs {

@@ -3,7 +3,9 @@ package equality
 import (
 	"cmp"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,19 @@ import (
 type reference struct {
 	visitors, visits, pageviews, events, bounces, durationMicros, visitPageviews int64
 	entryVisitors                                                                map[string]int64
+	// sourceVisitors: distinct visitors per visit:source.
+	sourceVisitors map[string]int64
+}
+
+// source is the visit:source of a visit's first event: its referrer host,
+// empty when that is the page's own host (url.Hostname, lower case, no "www.").
+func source(ev *eventv1.Event) string {
+	ref := ev.GetEnrichment().GetReferrerHost()
+	u, err := url.Parse(ev.GetPage().GetUrl())
+	if err == nil && ref != "" && ref == strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.") {
+		return ""
+	}
+	return ref
 }
 
 func micros(ev *eventv1.Event) int64 {
@@ -35,8 +50,8 @@ func computeReference(events []*eventv1.Event, start, end time.Time) reference {
 		seen[ev.GetEventId()] = true
 		byVisitor[ev.GetVisitorId()] = append(byVisitor[ev.GetVisitorId()], ev)
 	}
-	ref := reference{entryVisitors: map[string]int64{}, visitors: int64(len(byVisitor))}
-	entrySeen := map[string]map[string]bool{}
+	ref := reference{entryVisitors: map[string]int64{}, sourceVisitors: map[string]int64{}, visitors: int64(len(byVisitor))}
+	entrySeen, sourceSeen := map[string]map[string]bool{}, map[string]map[string]bool{}
 	countOnce := func(seen map[string]map[string]bool, counts map[string]int64, key, visitor string) {
 		if seen[key] == nil {
 			seen[key] = map[string]bool{}
@@ -74,6 +89,7 @@ func computeReference(events []*eventv1.Event, start, end time.Time) reference {
 				ref.bounces++
 			}
 			countOnce(entrySeen, ref.entryVisitors, visit[0].GetPage().GetPath(), visitor)
+			countOnce(sourceSeen, ref.sourceVisitors, source(visit[0]), visitor)
 			visit = nil
 		}
 		for i, e := range evs {
@@ -115,7 +131,7 @@ func storesMatchReference(t *testing.T, s *stores) {
 				}
 			}
 
-			for dim, counts := range map[string]map[string]int64{"visit:entry_page": want.entryVisitors} {
+			for dim, counts := range map[string]map[string]int64{"visit:entry_page": want.entryVisitors, "visit:source": want.sourceVisitors} {
 				req = &queryv1.QueryRequest{SiteId: site, DateRange: dr, Metrics: []string{"visitors"}, Dimensions: []string{dim}, Limit: 1000}
 				_, pg, ch, err = s.answer(t, req, now)
 				if err != nil {
@@ -165,5 +181,32 @@ func TestFixedVisits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFixedSelfReferrals pins the self-referral rule: a referrer on the
+// page's own host (with "www.", a port, user info, upper case) is direct;
+// a subdomain and another site are sources.
+func TestFixedSelfReferrals(t *testing.T) {
+	s := openStores(t, fixedEvents())
+	want := map[string]string{
+		"visit:source":   "map[:2 example.com:1 google.com:1]",
+		"visit:referrer": "map[:2 https://example.com/pricing:1 https://www.google.com/search?q=x:1]",
+	}
+	for dim, w := range want {
+		req := &queryv1.QueryRequest{SiteId: site, DateRange: custom("2026-03-17", "2026-03-17"), Metrics: []string{"visitors"}, Dimensions: []string{dim}}
+		_, pg, ch, err := s.answer(t, req, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*queryv1.StoreResult{pg, ch} {
+			got := map[string]int64{}
+			for _, row := range r.GetRows() {
+				got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
+			}
+			if fmt.Sprint(got) != w {
+				t.Errorf("%s %s: got %v, want %s", r.GetStore(), dim, got, w)
+			}
+		}
 	}
 }
