@@ -146,6 +146,10 @@ type Var struct {
 	Help    string
 	Default func(c *Config) string
 	Set     func(c *Config, value string) error
+	// EmptyIsValue: a variable set to the empty string sets the field to
+	// empty (a ClickHouse user without a password); for the others an
+	// empty value is treated as unset and keeps the default.
+	EmptyIsValue bool
 }
 
 func str(name, help string, field func(c *Config) *string) Var {
@@ -193,6 +197,8 @@ func boolean(name, help string, field func(c *Config) *bool) Var {
 		}}
 }
 
+func emptyAllowed(v Var) Var { v.EmptyIsValue = true; return v }
+
 // Vars lists every environment variable of the query service, in README order.
 func Vars() []Var {
 	return []Var{
@@ -228,20 +234,21 @@ func Vars() []Var {
 			func(c *Config) *string { return &c.ClickHouseDatabase }),
 		str("FOOTPRINT_QUERY_CH_USER", "ClickHouse user (read-only: footprint_reader).",
 			func(c *Config) *string { return &c.ClickHouseUser }),
-		str("FOOTPRINT_QUERY_CH_PASSWORD", "ClickHouse password.",
-			func(c *Config) *string { return &c.ClickHousePassword }),
+		emptyAllowed(str("FOOTPRINT_QUERY_CH_PASSWORD", "ClickHouse password. Set but empty: no password (like the user default); unset: the default.",
+			func(c *Config) *string { return &c.ClickHousePassword })),
 		duration("FOOTPRINT_QUERY_SHUTDOWN_TIMEOUT", "On SIGTERM, how long in-flight calls may finish.",
 			func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
 	}
 }
 
-// FromEnv applies the variables that lookup finds to a default Config.
+// FromEnv applies the variables that lookup finds to a default Config. An
+// empty value counts only for variables with EmptyIsValue.
 func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	c := Default()
 	var errs []error
 	for _, v := range Vars() {
 		value, ok := lookup(v.Name)
-		if !ok || value == "" {
+		if !ok || (value == "" && !v.EmptyIsValue) {
 			continue
 		}
 		if err := v.Set(&c, value); err != nil {

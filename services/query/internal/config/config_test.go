@@ -43,3 +43,25 @@ func TestFromEnvAndValidate(t *testing.T) {
 		t.Error("a malformed read key entry was accepted")
 	}
 }
+
+// TestEmptyPassword: an explicitly empty FOOTPRINT_QUERY_CH_PASSWORD means
+// no password (ClickHouse's default user), unset keeps the default, and an
+// empty value of another variable still keeps its default.
+func TestEmptyPassword(t *testing.T) {
+	env := map[string]string{"FOOTPRINT_QUERY_CH_PASSWORD": "", "FOOTPRINT_QUERY_CH_USER": "", "FOOTPRINT_QUERY_TIMEOUT": ""}
+	c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Default()
+	if c.ClickHousePassword != "" || c.ClickHouseUser != def.ClickHouseUser || c.QueryTimeout != def.QueryTimeout {
+		t.Errorf("password %q user %q timeout %s: want empty password, default user and timeout", c.ClickHousePassword, c.ClickHouseUser, c.QueryTimeout)
+	}
+	c, err = FromEnv(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClickHousePassword != def.ClickHousePassword || def.ClickHousePassword == "" {
+		t.Errorf("unset password = %q, want the default %q", c.ClickHousePassword, def.ClickHousePassword)
+	}
+}
