@@ -32,12 +32,10 @@ import (
 // drives the dashboard it serves in Chromium. Every number on the page must
 // be the number the query service's API returns for the same query.
 func TestDashboardInBrowser(t *testing.T) {
+	// The test's own PostgreSQL schema and ClickHouse database (newStack);
+	// the query service reads the ClickHouse one as the default user (see
+	// startQueryService).
 	s := newStack(t)
-	// ClickHouse's read-only role may read only the `footprint` database, so
-	// this test's events go there, under the test's own site id (every query
-	// filters by site), and are deleted at the end.
-	s.chDB = "footprint"
-	t.Cleanup(func() { deleteCHSite(t, s) })
 	sv := newServices(t, s)
 	sv.startWriters()
 	sv.startCollector()
@@ -448,15 +446,18 @@ func startQueryService(t *testing.T, s *stack) *queryService {
 	httpAddr, admin := freeAddr(t), freeAddr(t)
 	privateSite, readKey := s.site+"_private", testenv.UniqueName("fp_e2e_read")
 	p := startProc(t, "query", queryBinary, map[string]string{
-		"FOOTPRINT_QUERY_HTTP_ADDR":    httpAddr,
-		"FOOTPRINT_QUERY_GRPC_ADDR":    freeAddr(t),
-		"FOOTPRINT_ADMIN_ADDR":         admin,
-		"FOOTPRINT_QUERY_PG_URL":       readerURL,
-		"FOOTPRINT_QUERY_PG_SCHEMA":    s.pgSchema,
-		"FOOTPRINT_QUERY_CH_ADDR":      s.chAddr,
-		"FOOTPRINT_QUERY_CH_DATABASE":  s.chDB,
-		"FOOTPRINT_QUERY_CH_USER":      "footprint_reader",
-		"FOOTPRINT_QUERY_CH_PASSWORD":  "footprint_reader",
+		"FOOTPRINT_QUERY_HTTP_ADDR":   httpAddr,
+		"FOOTPRINT_QUERY_GRPC_ADDR":   freeAddr(t),
+		"FOOTPRINT_ADMIN_ADDR":        admin,
+		"FOOTPRINT_QUERY_PG_URL":      readerURL,
+		"FOOTPRINT_QUERY_PG_SCHEMA":   s.pgSchema,
+		"FOOTPRINT_QUERY_CH_ADDR":     s.chAddr,
+		"FOOTPRINT_QUERY_CH_DATABASE": s.chDB,
+		// The stack's read-only role may read only the `footprint`
+		// database; the test's own database is read as ClickHouse's
+		// default user, whose password is empty (set, not unset).
+		"FOOTPRINT_QUERY_CH_USER":      "default",
+		"FOOTPRINT_QUERY_CH_PASSWORD":  "",
 		"FOOTPRINT_QUERY_PUBLIC_SITES": s.site,
 		"FOOTPRINT_QUERY_READ_KEYS":    readKey + "=" + privateSite,
 		"FOOTPRINT_LOG_LEVEL":          "debug",
@@ -499,16 +500,6 @@ func grantPGReader(t *testing.T, s *stack) string {
 	}
 	u.User = url.UserPassword(pgReader, pgReaderPassword)
 	return u.String()
-}
-
-// deleteCHSite removes the test's events from the shared ClickHouse
-// database (a mutation; ClickHouse applies it in the background).
-func deleteCHSite(t *testing.T, s *stack) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := chConn(t, s.chAddr, s.chDB).Exec(ctx, "ALTER TABLE events DELETE WHERE site_id = ?", s.site); err != nil {
-		t.Logf("delete the test's events from clickhouse %s: %v", s.chDB, err)
-	}
 }
 
 func (q *queryService) post(t *testing.T, path string, req, resp proto.Message) {
