@@ -32,12 +32,17 @@ func TestParseAndAuthorize(t *testing.T) {
 }
 
 func TestBearerKey(t *testing.T) {
-	for in, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc", "Basic abc": "", "abc": ""} {
-		if got := BearerKey([]string{in}); got != want {
-			t.Errorf("BearerKey(%q) = %q, want %q", in, got, want)
+	for in, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc"} {
+		if got, err := BearerKey([]string{in}); got != want || err != nil {
+			t.Errorf("BearerKey(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if BearerKey(nil) != "" {
-		t.Error("BearerKey(nil) is not empty")
+	if got, err := BearerKey(nil); got != "" || err != nil {
+		t.Errorf("BearerKey(nil) = %q, %v; want no key, no error", got, err)
+	}
+	for _, values := range [][]string{{"Basic abc"}, {"abc"}, {"Bearer a", "Bearer b"}} {
+		if _, err := BearerKey(values); err == nil {
+			t.Errorf("BearerKey(%q) accepted", values)
+		}
 	}
 }

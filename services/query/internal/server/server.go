@@ -43,7 +43,11 @@ func New(d Deps) *Service { return &Service{d: d} }
 
 func (s *Service) authorize(ctx context.Context, site string) error {
 	md, _ := metadata.FromIncomingContext(ctx)
-	return s.d.Keyring.Authorize(auth.BearerKey(md.Get("authorization")), site)
+	key, err := auth.BearerKey(md.Get("authorization"))
+	if err != nil {
+		return err
+	}
+	return s.d.Keyring.Authorize(key, site)
 }
 
 // stores lists the stores a request asks for, PostgreSQL first.
@@ -157,7 +161,11 @@ func realtimeParity(a, b *queryv1.RealtimeResult) *queryv1.Parity {
 func (s *Service) ListSites(ctx context.Context, _ *queryv1.ListSitesRequest) (resp *queryv1.ListSitesResponse, err error) {
 	defer s.d.Metrics.observe("ListSites", time.Now(), &err)
 	md, _ := metadata.FromIncomingContext(ctx)
-	sites, err := s.d.Keyring.Sites(auth.BearerKey(md.Get("authorization")))
+	key, err := auth.BearerKey(md.Get("authorization"))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	sites, err := s.d.Keyring.Sites(key)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -177,7 +185,8 @@ func toStatus(err error) error {
 			st = d
 		}
 		return st.Err()
-	case errors.Is(err, auth.ErrMissingKey), errors.Is(err, auth.ErrUnknownKey):
+	case errors.Is(err, auth.ErrMissingKey), errors.Is(err, auth.ErrUnknownKey),
+		errors.Is(err, auth.ErrMalformedKey), errors.Is(err, auth.ErrMultipleKeys):
 		return status.Error(codes.Unauthenticated, err.Error())
 	case errors.Is(err, auth.ErrForbidden):
 		return status.Error(codes.PermissionDenied, err.Error())

@@ -99,6 +99,10 @@ func TestAuthorization(t *testing.T) {
 		{"no key", context.Background(), "s1", codes.Unauthenticated},
 		{"unknown key", withKey("nope"), "s1", codes.Unauthenticated},
 		{"other key's site", withKey("k2"), "s1", codes.PermissionDenied},
+		{"two authorization values, even on a public site", metadata.NewIncomingContext(context.Background(),
+			metadata.Pairs("authorization", "Bearer k2", "authorization", "Bearer k1")), "demo", codes.Unauthenticated},
+		{"malformed authorization", metadata.NewIncomingContext(context.Background(),
+			metadata.Pairs("authorization", "Basic k1")), "demo", codes.Unauthenticated},
 	}
 	for _, tc := range tests {
 		_, err := s.Query(tc.ctx, req(tc.site, queryv1.Store_STORE_POSTGRES))
