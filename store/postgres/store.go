@@ -16,9 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
@@ -80,36 +78,11 @@ func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, goo
 // migrateTo applies the migrations up to version (tests start from an older
 // schema to check that a migration upgrades an existing database).
 func (s *Store) migrateTo(ctx context.Context, version int64) error {
-	var exists bool
-	// Checked first because CREATE SCHEMA IF NOT EXISTS still needs CREATE on
-	// the database, which the least-privilege writer role does not have.
-	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)", s.cfg.Schema).Scan(&exists); err != nil {
-		return fmt.Errorf("check schema: %w", err)
-	}
-	if !exists {
-		if _, err := s.pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{s.cfg.Schema}.Sanitize()); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-	}
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("goose locker: %w", err)
-	}
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations dir: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("goose provider: %w", err)
-	}
-	if _, err := provider.UpTo(ctx, version); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return ApplyMigrations(ctx, s.pool, s.cfg.Schema, dir, version)
 }
 
 // Ping checks the connection.

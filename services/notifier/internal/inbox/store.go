@@ -14,11 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"github.com/footprint/footprint/services/notifier/internal/rules"
+	"github.com/footprint/footprint/store/postgres"
 )
 
 //go:embed migrations/*.sql
@@ -77,36 +76,12 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 func (s *Store) ConnConfig() *pgx.ConnConfig { return s.pool.Config().ConnConfig.Copy() }
 
 // Migrate creates the schema if needed and applies the embedded migrations
-// under goose's advisory lock, so replicas starting together are safe.
+// the way the events store does (postgres.ApplyMigrations: goose under an
+// advisory lock, so replicas starting together are safe).
 func (s *Store) Migrate(ctx context.Context) error {
-	var exists bool
-	// Checked first: CREATE SCHEMA IF NOT EXISTS needs CREATE on the
-	// database even when the schema exists, which the notifier role lacks.
-	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)", Schema).Scan(&exists); err != nil {
-		return fmt.Errorf("check schema: %w", err)
-	}
-	if !exists {
-		if _, err := s.pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Schema); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-	}
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return fmt.Errorf("goose locker: %w", err)
-	}
-	db := stdlib.OpenDBFromPool(s.pool)
-	defer db.Close()
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations dir: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("goose provider: %w", err)
-	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return postgres.ApplyMigrations(ctx, s.pool, Schema, dir, goose.MaxVersion)
 }
