@@ -19,7 +19,7 @@ GATEWAY := services/query/internal/gateway
 PYVENV := $(CURDIR)/.cache/pyvenv
 PY_SDK := sdk/python
 PY_GEN := $(PY_SDK)/src/footprint/event $(PY_SDK)/src/footprint/collector
-MODULES := gen internal store cmd/footprint services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench
+MODULES := gen internal store cmd/footprint services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench deploy
 
 .PHONY: help
 help: ## Show this help

@@ -14,7 +14,7 @@ mkdir -p "$LOGDIR"
 rm -f "$LOGDIR"/*.log
 export FOOTPRINT_REQUIRE_STACK=1
 
-MODULES=(gen internal store cmd/footprint services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench)
+MODULES=(gen internal store cmd/footprint services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench deploy)
 # Fuzz targets run for FUZZTIME each: long enough to explore past the seed corpus,
 # short enough for CI. `module package target`.
 FUZZ_TARGETS=(
