@@ -445,6 +445,12 @@ func TestWriterAutoscaling(t *testing.T) {
 	for _, d := range r.deployments {
 		deployments[d.Name] = d
 	}
+	var config map[string]string
+	for _, cm := range r.configMaps {
+		if strings.HasPrefix(cm.Name, "footprint-config") {
+			config = cm.Data
+		}
+	}
 	for _, so := range r.scaledObjects {
 		if so.APIVersion != "keda.sh/v1alpha1" {
 			t.Errorf("ScaledObject %s: apiVersion %s", so.Metadata.Name, so.APIVersion)
@@ -465,6 +471,12 @@ func TestWriterAutoscaling(t *testing.T) {
 		md := so.Spec.Triggers[0].Metadata
 		if md["consumerGroup"] != envValue(d, "FOOTPRINT_WRITER_GROUP") || md["consumerGroup"] == "" {
 			t.Errorf("ScaledObject %s: consumerGroup %q, the writer uses %q", so.Metadata.Name, md["consumerGroup"], envValue(d, "FOOTPRINT_WRITER_GROUP"))
+		}
+		// KEDA reads the lag itself: it must ask the brokers and topic the writers consume.
+		for key, cmKey := range map[string]string{"bootstrapServers": "kafka-brokers", "topic": "kafka-topic"} {
+			if md[key] != config[cmKey] {
+				t.Errorf("ScaledObject %s: %s %q, the writers use %q", so.Metadata.Name, key, md[key], config[cmKey])
+			}
 		}
 		if n, err := strconv.Atoi(md["lagThreshold"]); err != nil || n <= 0 {
 			t.Errorf("ScaledObject %s: lagThreshold %q", so.Metadata.Name, md["lagThreshold"])
