@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -90,6 +91,22 @@ func (k *Keyring) Len() int { return len(k.sites) }
 func (k *Keyring) Sites(key string) (map[string]bool, bool) {
 	sites, ok := k.sites[sha256.Sum256([]byte(key))]
 	return sites, ok
+}
+
+// AllSites lists every site some key may use, sorted.
+func (k *Keyring) AllSites() []string {
+	set := map[string]bool{}
+	for _, sites := range k.sites {
+		for s := range sites {
+			set[s] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // BearerKey returns the key of a call's one `authorization: Bearer <key>`

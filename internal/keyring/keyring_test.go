@@ -18,6 +18,9 @@ func TestParseSpecUnionsSitesAndNeverEchoesKeys(t *testing.T) {
 	if !ok || !sites["a"] || !sites["b"] || !sites["d"] || sites["c"] {
 		t.Fatalf("k1 sites = %v, %v", sites, ok)
 	}
+	if got := strings.Join(k.AllSites(), ","); got != "a,b,c,d" {
+		t.Fatalf("AllSites = %s, want a,b,c,d", got)
+	}
 	if _, ok := k.Sites("k3"); ok {
 		t.Fatal("unknown key found")
 	}

@@ -9,6 +9,7 @@ package ops
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -100,21 +101,11 @@ func Check(ctx context.Context, pg, ch Tallier, site string, from, to time.Time,
 		if c := a.Day.Compare(b.Day); c != 0 {
 			return c
 		}
-		return compareStrings(a.Name, b.Name)
+		return strings.Compare(a.Name, b.Name)
 	})
 	var err error
 	rep.Samples, err = sampleMissing(ctx, pg, ch, site, rep.Rows, samples)
 	return rep, err
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sampleMissing lists up to n ids of the differing groups that only one

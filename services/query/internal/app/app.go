@@ -23,11 +23,14 @@ import (
 	"github.com/footprint/footprint/internal/admin"
 	"github.com/footprint/footprint/services/query/internal/auth"
 	"github.com/footprint/footprint/services/query/internal/config"
+	"github.com/footprint/footprint/services/query/internal/consistency"
 	"github.com/footprint/footprint/services/query/internal/engine"
 	"github.com/footprint/footprint/services/query/internal/httpapi"
 	"github.com/footprint/footprint/services/query/internal/server"
 	"github.com/footprint/footprint/services/query/internal/store"
 	"github.com/footprint/footprint/services/query/internal/web"
+	"github.com/footprint/footprint/store/clickhouse"
+	"github.com/footprint/footprint/store/postgres"
 )
 
 // Run serves the query service with a validated config until ctx ends.
@@ -60,7 +63,43 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Options: engine.Options{MaxRangeDays: cfg.MaxRangeDays, Now: time.Now},
 		Timeout: cfg.QueryTimeout, Metrics: callMetrics, Logger: logger,
 	})
-	return serve(ctx, cfg, svc, reg, readiness(pg, ch), logger)
+	background, closeChecker, err := consistencyChecker(ctx, cfg, keyring.KnownSites(), reg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeChecker()
+	return serve(ctx, cfg, svc, reg, readiness(pg, ch), background, logger)
+}
+
+// consistencyChecker opens both stores' packages on the read-only roles for
+// the periodic consistency check and returns its loop (a no-op when the
+// interval is 0) and what closes them.
+func consistencyChecker(ctx context.Context, cfg config.Config, sites []string, reg prometheus.Registerer, logger *slog.Logger) (func(context.Context) error, func(), error) {
+	noop := func(context.Context) error { return nil }
+	if cfg.ConsistencyInterval == 0 {
+		return noop, func() {}, nil
+	}
+	pgCfg := postgres.DefaultConfig()
+	pgCfg.URL, pgCfg.Schema = cfg.PostgresURL, cfg.PostgresSchema
+	pg, err := postgres.Open(ctx, pgCfg, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("consistency: %w", err)
+	}
+	chCfg := clickhouse.DefaultConfig()
+	chCfg.Addr, chCfg.Database = cfg.ClickHouseAddr, cfg.ClickHouseDatabase
+	chCfg.User, chCfg.Password = cfg.ClickHouseUser, cfg.ClickHousePassword
+	ch, err := clickhouse.Open(ctx, chCfg, logger)
+	if err != nil {
+		_ = pg.Close()
+		return nil, nil, fmt.Errorf("consistency: %w", err)
+	}
+	closeBoth := func() { _ = pg.Close(); _ = ch.Close() }
+	checker, err := consistency.New(pg, ch, sites, cfg.ConsistencyDays, reg, logger)
+	if err != nil {
+		closeBoth()
+		return nil, nil, err
+	}
+	return func(ctx context.Context) error { return checker.Run(ctx, cfg.ConsistencyInterval) }, closeBoth, nil
 }
 
 func openStores(ctx context.Context, cfg config.Config, m *store.Metrics) (*store.Store, *store.Store, error) {
@@ -92,7 +131,8 @@ func readiness(stores ...*store.Store) admin.ReadyFunc {
 	}
 }
 
-func serve(ctx context.Context, cfg config.Config, svc *server.Service, reg *prometheus.Registry, ready admin.ReadyFunc, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, svc *server.Service, reg *prometheus.Registry, ready admin.ReadyFunc,
+	background func(context.Context) error, logger *slog.Logger) error {
 	grpcSrv := grpc.NewServer()
 	queryv1.RegisterQueryServiceServer(grpcSrv, svc)
 	hs := health.NewServer()
@@ -126,6 +166,7 @@ func serve(ctx context.Context, cfg config.Config, svc *server.Service, reg *pro
 		return nil
 	})
 	g.Go(func() error { return admin.New(cfg.Admin, reg, ready, logger).Run(gctx) })
+	g.Go(func() error { return background(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		hs.Shutdown()

@@ -72,6 +72,19 @@ func (k *Keyring) Authorize(key, site string) error {
 	return ErrForbidden
 }
 
+// KnownSites lists, sorted, every site a key or the public list names: the
+// sites the service answers for.
+func (k *Keyring) KnownSites() []string {
+	out := k.keys.AllSites()
+	for s := range k.public {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Sites lists, sorted, the sites key (possibly empty) may read: its own and
 // the public ones.
 func (k *Keyring) Sites(key string) ([]string, error) {

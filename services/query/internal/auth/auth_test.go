@@ -23,6 +23,9 @@ func TestParseAndAuthorize(t *testing.T) {
 			t.Errorf("Authorize(%q, %q) = %v, want %v", tc.key, tc.site, err, tc.want)
 		}
 	}
+	if got := strings.Join(k.KnownSites(), ","); got != "a,b,c,pub" {
+		t.Errorf("KnownSites = %s, want a,b,c,pub", got)
+	}
 	for _, bad := range []string{"nokeysite", "=a", "k=", "k k=a"} {
 		_, err := Parse(bad, "")
 		if !errors.Is(err, ErrBadSpec) || strings.Contains(err.Error(), "k k") {

@@ -26,6 +26,7 @@ var (
 	ErrPostgresURL    = errors.New("config: PostgreSQL URL is required")
 	ErrClickHouseAddr = errors.New("config: ClickHouse address is required")
 	ErrName           = errors.New("config: schema and database names must be identifiers ([A-Za-z_][A-Za-z0-9_]*)")
+	ErrConsistency    = errors.New("config: consistency interval must not be negative and consistency days must be between 1 and max range days")
 )
 
 // Config is the whole query service configuration.
@@ -58,6 +59,11 @@ type Config struct {
 	ClickHousePassword string
 	ShutdownTimeout    time.Duration
 	LogLevel           string
+	// ConsistencyInterval is how often the stores are compared for the
+	// footprint_consistency_mismatched_days metric; 0 turns the check off.
+	ConsistencyInterval time.Duration
+	// ConsistencyDays is how many complete UTC days before today it compares.
+	ConsistencyDays int
 }
 
 // Default returns the documented defaults.
@@ -78,6 +84,10 @@ func Default() Config {
 		ClickHousePassword: "footprint_reader",
 		ShutdownTimeout:    10 * time.Second,
 		LogLevel:           "info",
+		// Every 5 minutes over the last 7 complete days: a few cheap
+		// per-day aggregates per site, well inside a dashboard query's cost.
+		ConsistencyInterval: 5 * time.Minute,
+		ConsistencyDays:     7,
 	}
 }
 
@@ -112,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.ClickHouseAddr) == "" {
 		errs = append(errs, ErrClickHouseAddr)
+	}
+	if c.ConsistencyInterval < 0 || c.ConsistencyDays < 1 || c.ConsistencyDays > c.MaxRangeDays {
+		errs = append(errs, ErrConsistency)
 	}
 	if !IsIdentifier(c.PostgresSchema) || !IsIdentifier(c.ClickHouseDatabase) {
 		errs = append(errs, ErrName)
@@ -238,6 +251,10 @@ func Vars() []Var {
 			func(c *Config) *string { return &c.ClickHousePassword })),
 		duration("FOOTPRINT_QUERY_SHUTDOWN_TIMEOUT", "On SIGTERM, how long in-flight calls may finish.",
 			func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		duration("FOOTPRINT_QUERY_CONSISTENCY_INTERVAL", "How often both stores are compared per site (the footprint consistency check) for the footprint_consistency_mismatched_days metric; 0 turns it off.",
+			func(c *Config) *time.Duration { return &c.ConsistencyInterval }),
+		integer("FOOTPRINT_QUERY_CONSISTENCY_DAYS", "How many complete UTC days before today the periodic consistency check compares (today is left out: events still in flight to one writer would flap the metric).",
+			func(c *Config) *int { return &c.ConsistencyDays }),
 	}
 }
 
