@@ -148,11 +148,11 @@ func TestTrackerIsSmallCachedAndNamesTheConfiguredEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("tracker: %d bytes served, %d bytes gzipped (source %d bytes)", len(sc.body), len(sc.gzipped), len(trackerSource))
-	if len(sc.gzipped) > maxTrackerGzipBytes {
-		t.Fatalf("tracker is %d bytes gzipped, budget %d", len(sc.gzipped), maxTrackerGzipBytes)
+	t.Logf("tracker: %d bytes served, %d bytes gzipped (source %d bytes)", len(sc.Body), len(sc.Gzipped), len(trackerSource))
+	if len(sc.Gzipped) > maxTrackerGzipBytes {
+		t.Fatalf("tracker is %d bytes gzipped, budget %d", len(sc.Gzipped), maxTrackerGzipBytes)
 	}
-	if !bytes.Contains(sc.body, []byte("'/t/e'")) || bytes.Contains(sc.body, []byte("/api/event")) {
+	if !bytes.Contains(sc.Body, []byte("'/t/e'")) || bytes.Contains(sc.Body, []byte("/api/event")) {
 		t.Fatal("served tracker does not name the configured event path")
 	}
 	if !strings.HasPrefix(sc.versionedPath, "/t/fp.") || !strings.HasSuffix(sc.versionedPath, ".js") {
@@ -168,7 +168,7 @@ func TestTrackerIsSmallCachedAndNamesTheConfiguredEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	var plain bytes.Buffer
-	if _, err := plain.ReadFrom(zr); err != nil || !bytes.Equal(plain.Bytes(), sc.body) {
+	if _, err := plain.ReadFrom(zr); err != nil || !bytes.Equal(plain.Bytes(), sc.Body) {
 		t.Fatalf("gzipped answer does not decode to the tracker: %v", err)
 	}
 	if rec.Header().Get("ETag") == "" || !strings.Contains(rec.Header().Get("Cache-Control"), "max-age=3600") {
@@ -177,7 +177,7 @@ func TestTrackerIsSmallCachedAndNamesTheConfiguredEndpoint(t *testing.T) {
 
 	rec = httptest.NewRecorder()
 	req = httptest.NewRequest(http.MethodGet, "/t/fp.js", nil)
-	req.Header.Set("If-None-Match", sc.etag)
+	req.Header.Set("If-None-Match", sc.ETag)
 	if sc.serve(rec, req, false); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
 		t.Fatalf("revalidation: %d with %d bytes, want 304 and none", rec.Code, rec.Body.Len())
 	}

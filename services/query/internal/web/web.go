@@ -4,30 +4,19 @@
 package web
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/footprint/footprint/internal/httpasset"
 )
 
 //go:embed assets
 var assets embed.FS
-
-// asset is one embedded file, prepared once: its type, a strong ETag and,
-// when it pays off, a gzip copy (the page is served often, compressed once).
-type asset struct {
-	body        []byte
-	gzipped     []byte
-	contentType string
-	etag        string
-}
 
 // Handler serves the dashboard at "/" (index.html) and its assets below it.
 // Every response carries an ETag and Cache-Control: no-cache, so browsers
@@ -45,12 +34,12 @@ func Handler() http.Handler {
 	})
 }
 
-func load() (map[string]*asset, error) {
+func load() (map[string]*httpasset.Asset, error) {
 	root, err := fs.Sub(assets, "assets")
 	if err != nil {
 		return nil, fmt.Errorf("web: assets dir: %w", err)
 	}
-	files := map[string]*asset{}
+	files := map[string]*httpasset.Asset{}
 	err = fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -59,41 +48,16 @@ func load() (map[string]*asset, error) {
 		if err != nil {
 			return fmt.Errorf("web: read %s: %w", name, err)
 		}
-		a, err := prepare(name, body)
+		// The page is served often and compressed once; images are already compressed.
+		ct := contentType(name)
+		a, err := httpasset.New(ct, body, compressible(ct))
 		if err != nil {
-			return err
+			return fmt.Errorf("web: %s: %w", name, err)
 		}
 		files["/"+name] = a
 		return nil
 	})
 	return files, err
-}
-
-func prepare(name string, body []byte) (*asset, error) {
-	sum := sha256.Sum256(body)
-	a := &asset{
-		body:        body,
-		contentType: contentType(name),
-		etag:        `"` + hex.EncodeToString(sum[:12]) + `"`,
-	}
-	if !compressible(a.contentType) {
-		return a, nil
-	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, fmt.Errorf("web: gzip %s: %w", name, err)
-	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, fmt.Errorf("web: gzip %s: %w", name, err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("web: gzip %s: %w", name, err)
-	}
-	if buf.Len() < len(body) {
-		a.gzipped = buf.Bytes()
-	}
-	return a, nil
 }
 
 func contentType(name string) string {
@@ -119,7 +83,7 @@ func compressible(contentType string) bool {
 	return strings.HasPrefix(contentType, "text/") || strings.HasPrefix(contentType, "image/svg")
 }
 
-func serve(files map[string]*asset, w http.ResponseWriter, r *http.Request) {
+func serve(files map[string]*httpasset.Asset, w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -135,48 +99,11 @@ func serve(files map[string]*asset, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", a.contentType)
 	h.Set("Cache-Control", "no-cache")
-	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Add("Vary", "Accept-Encoding")
 	if name == "/index.html" {
 		// The page loads nothing from other origins.
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 	}
-	if matchesETag(r.Header.Get("If-None-Match"), a.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := a.body
-	if a.gzipped != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Encoding", "gzip")
-		body = a.gzipped
-	}
-	h.Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
-}
-
-func matchesETag(header, etag string) bool {
-	for _, tag := range strings.Split(header, ",") {
-		tag = strings.TrimSpace(tag)
-		if tag == etag || tag == "*" || tag == "W/"+etag {
-			return true
-		}
-	}
-	return false
-}
-
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(coding) != "gzip" {
-			continue
-		}
-		return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
-	}
-	return false
+	a.Serve(w, r)
 }

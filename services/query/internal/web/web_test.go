@@ -119,9 +119,9 @@ func TestAssetsAreSmall(t *testing.T) {
 	}
 	total := 0
 	for name, a := range files {
-		n := len(a.body)
-		if a.gzipped != nil {
-			n = len(a.gzipped)
+		n := len(a.Body)
+		if a.Gzipped != nil {
+			n = len(a.Gzipped)
 		}
 		if strings.HasSuffix(name, ".LICENSE") || strings.HasSuffix(name, ".md") {
 			continue // not loaded by the page
