@@ -154,17 +154,6 @@ ensure_topics() {
 	done
 }
 
-# Every Footprint producer is idempotent, and a fresh broker answers the first
-# producer-id requests with "coordinator load in progress" while it creates and
-# loads its transaction-state topic. Ready means one idempotent produce has gone
-# through, so clients started after `infra` never meet that start-up state.
-await_producer_ids() {
-	kafka_topics --create --if-not-exists --topic footprint.stack.ready --partitions 1 \
-		--replication-factor 1 >>"$LOGS/kafka.log" 2>&1
-	wait_for "an idempotent producer id" 90 bash -c "echo ready | kcat -P -b 127.0.0.1:$KAFKA_PORT -t footprint.stack.ready \
-		-X enable.idempotence=true -X message.timeout.ms=10000 2>>'$LOGS/kafka.log'"
-}
-
 # The footprint command's topics (docs/operations.md) and the events topic's retention.
 # `footprint replay` rebuilds a store from the events topic, so the local stack keeps every
 # event (retention.ms=-1, set on an existing topic too; the broker default is 7 days).
@@ -398,7 +387,6 @@ cmd_infra() {
 	start_clickhouse
 	ensure_topics
 	ensure_ops_topics
-	await_producer_ids
 	log "infrastructure is up (kafka 127.0.0.1:$KAFKA_PORT, postgres 127.0.0.1:$PG_PORT, clickhouse 127.0.0.1:$CH_TCP_PORT)"
 }
 
