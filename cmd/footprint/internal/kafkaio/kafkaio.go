@@ -229,14 +229,8 @@ func producerConfig(brokers string) *kafka.ConfigMap {
 		"client.id": "footprint-cli",
 		// A record the command reports as written must be on every in-sync replica.
 		"acks": "all",
-		// No idempotent producer: it would make every short-lived command
-		// acquire a producer id from the transaction coordinator, and closing
-		// it while that request was being retried (a fresh broker answers
-		// "coordinator load in progress") crashed librdkafka in a test run.
-		// What the command writes is idempotent by content: redriven letters
-		// keep their event_id (the stores keep one copy) and erasure records
-		// go to a compacted topic keyed by subject.
-		"enable.idempotence": false,
+		// Retries never duplicate or reorder what the command writes.
+		"enable.idempotence": true,
 		// The command waits for each delivery; a bound makes it fail instead of hang.
 		"message.timeout.ms": 30000,
 		// A handful of records, sent at once.
