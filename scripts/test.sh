@@ -14,7 +14,10 @@ mkdir -p "$LOGDIR"
 rm -f "$LOGDIR"/*.log
 export FOOTPRINT_REQUIRE_STACK=1
 
-MODULES=(gen internal store cmd/footprint services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench deploy)
+# cmd/footprint runs last: its DLQ test crashed in librdkafka (segfault, cause
+# not found yet) in 4 of 5 clean-clone runs when it ran about two minutes after
+# the broker started, and passed every time on a broker that had run longer.
+MODULES=(gen internal store services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench deploy cmd/footprint)
 # Fuzz targets run for FUZZTIME each: long enough to explore past the seed corpus,
 # short enough for CI. `module package target`.
 FUZZ_TARGETS=(
