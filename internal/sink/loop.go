@@ -78,6 +78,8 @@ type Loop struct {
 	inFlush          bool
 	dropped          bool // a revocation dropped the batch while it was being flushed
 	shutdownDeadline time.Time
+
+	opsState // erasure view and oldest-unwritten age (O, issue 14: opshooks.go)
 }
 
 // New builds the loop: its Kafka consumer, its DLQ producer and its metrics
@@ -100,6 +102,11 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 	}
 	l := &Loop{cfg: cfg, store: store, dec: dec, log: logger, m: m, consumer: consumer, producer: producer}
 	l.b.reset()
+	if l.opsState, err = newOpsState(cfg, reg, logger); err != nil { // O, issue 14
+		consumer.Close()
+		producer.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -129,6 +136,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		}
 		l.producer.Flush(5000)
 		l.producer.Close()
+		l.closeOps() // O, issue 14
 		wg.Wait()
 	}()
 	if err := l.consumer.SubscribeTopics([]string{l.cfg.Topic}, l.rebalance); err != nil {
@@ -187,6 +195,7 @@ func (l *Loop) handle(ev kafka.Event) error {
 // add puts one message into the batch, or sends it to the DLQ.
 func (l *Loop) add(msg *kafka.Message) {
 	l.m.consumed.Inc()
+	l.age.consumed(msg) // O, issue 14
 	tp := l.b.count(msg)
 	ev, err := l.dec.Decode(msg.Value)
 	if err != nil {
