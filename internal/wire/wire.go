@@ -34,5 +34,13 @@ const (
 // MessageKey is the Kafka key of an event: site and visitor, so that one
 // visitor's events stay in order on one partition.
 func MessageKey(siteID, visitorID string) []byte {
-	return []byte(siteID + "/" + visitorID)
+	return AppendMessageKey(nil, siteID, visitorID)
+}
+
+// AppendMessageKey appends the MessageKey of an event to dst, for a caller
+// that packs the keys of a batch into one buffer.
+func AppendMessageKey(dst []byte, siteID, visitorID string) []byte {
+	dst = append(dst, siteID...)
+	dst = append(dst, '/')
+	return append(dst, visitorID...)
 }

@@ -103,7 +103,26 @@ func New(cfg Config) (e *Enricher, generatedSecret bool, err error) {
 // address of the gRPC peer, used when the event carries no client.ip.
 // eventIDAssigned and clockClamped come from validation and are recorded.
 func (e *Enricher) Enrich(ev *eventv1.Event, peerIP string, receivedAt time.Time, eventIDAssigned, clockClamped bool) {
-	en := &eventv1.Enrichment{EventIdAssigned: eventIDAssigned, ClockClamped: clockClamped}
+	e.EnrichWith(ev, Facts{PeerIP: peerIP, ReceivedAt: receivedAt, EventIDAssigned: eventIDAssigned, ClockClamped: clockClamped})
+}
+
+// Facts are what the ingest path learnt about an event before enrichment.
+type Facts struct {
+	// PeerIP is the address of the gRPC peer, used when the event carries no client.ip.
+	PeerIP string
+	// ReceivedAt picks the day of the visitor id's salt.
+	ReceivedAt time.Time
+	// EventIDAssigned and ClockClamped come from validation and are recorded.
+	EventIDAssigned, ClockClamped bool
+	// PageURL and Referrer are page.url and page.referrer as validation
+	// parsed them; when nil, Enrich parses the field itself. Parsing each URL
+	// once instead of up to three times was a sixth of the collector's CPU.
+	PageURL, Referrer *url.URL
+}
+
+// EnrichWith is Enrich with everything validation already knows.
+func (e *Enricher) EnrichWith(ev *eventv1.Event, f Facts) {
+	en := &eventv1.Enrichment{EventIdAssigned: f.EventIDAssigned, ClockClamped: f.ClockClamped}
 	ev.Enrichment = en
 
 	userAgent := ev.GetClient().GetUserAgent()
@@ -111,23 +130,35 @@ func (e *Enricher) Enrich(ev *eventv1.Event, peerIP string, receivedAt time.Time
 		e.describeAgent(userAgent, en)
 	}
 	if ref := ev.GetPage().GetReferrer(); ref != "" {
-		en.ReferrerHost = hostOf(ref)
+		en.ReferrerHost = hostOf(parsed(f.Referrer, ref))
 	}
 	if pageURL := ev.GetPage().GetUrl(); pageURL != "" {
-		fillUTM(ev, pageURL)
+		fillUTM(ev, parsed(f.PageURL, pageURL))
 	}
 
 	ip := ev.GetClient().GetIp()
 	if ip == "" {
-		ip = peerIP
+		ip = f.PeerIP
 	}
 	if ev.VisitorId == "" {
-		ev.VisitorId = e.visitorID(receivedAt, ev.SiteId, ip, userAgent)
+		ev.VisitorId = e.visitorID(f.ReceivedAt, ev.SiteId, ip, userAgent)
 		en.VisitorIdDerived = true
 	}
 	if !e.keepRawIP && ev.Client != nil {
 		ev.Client.Ip = ""
 	}
+}
+
+// parsed returns u, or raw parsed when u is nil (nil when raw is not a URL).
+func parsed(u *url.URL, raw string) *url.URL {
+	if u != nil {
+		return u
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // visitorID is the cookieless id of (site, ip, user agent) on the UTC day of
@@ -240,6 +271,15 @@ func isAutomated(userAgent string, parsedAsBot bool) bool {
 	return false
 }
 
+// mayHaveUTM is false when no key of the query string can decode to a
+// utm_* name: it names none and escapes nothing. Most page URLs carry no
+// campaign, and decoding their query into a map was a tenth of the
+// collector's CPU. (Keys are case-sensitive, and '+' decodes to a space,
+// which no utm_* name has.)
+func mayHaveUTM(rawQuery string) bool {
+	return strings.Contains(rawQuery, "utm_") || strings.Contains(rawQuery, "%")
+}
+
 var (
 	windowsVersion = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
 	androidVersion = regexp.MustCompile(`Android (\d+(?:\.\d+){0,2})`)
@@ -285,19 +325,18 @@ func osVersion(userAgent string, os agents.OS) string {
 	return ""
 }
 
-// hostOf returns the lower-case host of a URL without a leading "www.".
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+// hostOf returns the lower-case host of a URL without a leading "www."
+// ("" for nil).
+func hostOf(u *url.URL) string {
+	if u == nil {
 		return ""
 	}
 	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
 }
 
 // fillUTM copies utm_* query parameters of the page URL into the empty UTM fields.
-func fillUTM(ev *eventv1.Event, pageURL string) {
-	u, err := url.Parse(pageURL)
-	if err != nil || u.RawQuery == "" {
+func fillUTM(ev *eventv1.Event, u *url.URL) {
+	if u == nil || !mayHaveUTM(u.RawQuery) {
 		return
 	}
 	q := u.Query()

@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"google.golang.org/protobuf/proto"
 
-	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/kafkalog"
 	"github.com/footprint/footprint/internal/wire"
 )
@@ -132,6 +130,9 @@ type Producer struct {
 	kp      *kafka.Producer
 	metrics Metrics
 	logger  *slog.Logger
+	// headers describe every value (internal/wire); Produce only reads
+	// them (it copies them into librdkafka), so all calls share one slice.
+	headers []kafka.Header
 
 	// producing is held (shared) while a call enqueues, and exclusively by
 	// Close, so no message is produced into a closed librdkafka handle.
@@ -196,7 +197,11 @@ func New(cfg Config, metrics Metrics, logger *slog.Logger) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create kafka producer: %w", err)
 	}
-	p := &Producer{cfg: cfg, kp: kp, metrics: metrics, logger: logger, closed: make(chan struct{})}
+	p := &Producer{cfg: cfg, kp: kp, metrics: metrics, logger: logger, closed: make(chan struct{}), headers: []kafka.Header{
+		{Key: wire.HeaderContentType, Value: []byte(wire.ContentTypeProtobuf)},
+		{Key: wire.HeaderSchema, Value: []byte(wire.SchemaEvent)},
+		{Key: wire.HeaderSchemaVersion, Value: []byte(wire.SchemaVersion)},
+	}}
 	go p.logEvents()
 	go kafkalog.Forward(kp.Logs(), logger)
 	return p, nil
@@ -222,12 +227,19 @@ func (p *Producer) logEvents() {
 // QueueLen is the number of messages waiting for delivery or acknowledgement.
 func (p *Producer) QueueLen() int { return p.kp.Len() }
 
-// ProduceBatch produces every event and returns nil only when Kafka
+// Message is one event for Kafka: its key (wire.MessageKey) and its
+// protobuf-encoded value.
+type Message struct {
+	Key, Value []byte
+}
+
+// ProduceBatch produces every message and returns nil only when Kafka
 // acknowledged all of them. It returns ErrQueueFull when the local queue is
 // full, ErrNotAcknowledged when an acknowledgement failed or did not arrive
-// in time. keys[i] is the message key of events[i].
-func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, keys [][]byte) error {
-	if len(events) == 0 {
+// in time. librdkafka copies keys and values while they are queued, so the
+// caller may reuse their memory as soon as ProduceBatch returns.
+func (p *Producer) ProduceBatch(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
 		return nil
 	}
 	p.producing.RLock()
@@ -243,25 +255,15 @@ func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, ke
 	start := time.Now()
 	// Buffered for every message of the call: librdkafka never blocks on it,
 	// even after we stopped waiting.
-	deliveries := make(chan kafka.Event, len(events))
-	headers := []kafka.Header{
-		{Key: wire.HeaderContentType, Value: []byte(wire.ContentTypeProtobuf)},
-		{Key: wire.HeaderSchema, Value: []byte(wire.SchemaEvent)},
-		{Key: wire.HeaderSchemaVersion, Value: []byte(wire.SchemaVersion)},
-	}
+	deliveries := make(chan kafka.Event, len(msgs))
 	queued := 0
 	var produceErr error
-	for i, ev := range events {
-		value, err := proto.Marshal(ev)
-		if err != nil {
-			produceErr = fmt.Errorf("encode event %d: %w", i, err)
-			break
-		}
-		err = p.kp.Produce(&kafka.Message{
+	for _, msg := range msgs {
+		err := p.kp.Produce(&kafka.Message{
 			TopicPartition: kafka.TopicPartition{Topic: &p.cfg.Topic, Partition: kafka.PartitionAny},
-			Key:            keys[i],
-			Value:          value,
-			Headers:        headers,
+			Key:            msg.Key,
+			Value:          msg.Value,
+			Headers:        p.headers,
 		}, deliveries)
 		if err != nil {
 			var kerr kafka.Error
@@ -276,7 +278,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, events []*eventv1.Event, ke
 	}
 	p.producing.RUnlock()
 	if produceErr != nil {
-		p.metrics.Failed(len(events) - queued)
+		p.metrics.Failed(len(msgs) - queued)
 		// Messages already queued still get reports; count them off the call path.
 		p.drainLate(deliveries, queued)
 		return produceErr

@@ -2,49 +2,141 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/internal/wire"
 )
 
 // BenchmarkIngest measures Ingest against the real broker, end to end
-// (gRPC, validation, enrichment, produce, acks=all), with parallel clients.
-// One op is one call of `batch` events; events/s is reported.
+// (gRPC, validation, enrichment, produce, acks=all), with parallel clients,
+// next to a raw producer sending the same events straight to Kafka with the
+// collector's producer settings, in the same run. One op is one event;
+// compare the events/s of each batch size with raw's.
 //
-//	go test -run '^$' -bench Ingest -benchtime 5s ./internal/server/
+//	go test -run '^$' -bench Ingest -benchtime 100000x ./internal/server/
 func BenchmarkIngest(b *testing.B) {
 	brokers := testenv.KafkaBrokers(b)
-	topic := testenv.NewTopic(b, brokers, 3)
+	topic := testenv.NewTopic(b, brokers, 6)
 	c := startCollector(b, brokers, topic, nil)
-	for _, batch := range []int{1, 100} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+	b.Run("raw", func(b *testing.B) { benchRawProducer(b, brokers, topic) })
+	for _, clients := range []struct{ n, batch int }{{4, 1000}, {64, 100}, {256, 1}} {
+		b.Run(fmt.Sprintf("clients=%d/batch=%d", clients.n, clients.batch), func(b *testing.B) {
 			ctx := withKey(context.Background(), keyA)
-			var seq atomic.Int64
-			b.SetParallelism(4)
+			calls := int64(max(b.N/clients.batch, 1))
+			var next atomic.Int64
+			errc := make(chan error, clients.n)
 			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					req := &collectorv1.IngestRequest{}
-					for range batch {
-						req.Events = append(req.Events, &eventv1.Event{
-							EventId: uuid.NewString(), SiteId: "site-a", VisitorId: fmt.Sprint(seq.Add(1) % 1000),
-							Page:   &eventv1.Page{Url: "https://shop.example.com/p/1?utm_source=x"},
-							Client: &eventv1.ClientContext{UserAgent: chromeWindows},
-						})
+			for w := range clients.n {
+				go func() {
+					req := &collectorv1.IngestRequest{Events: ingestEvents(w, clients.batch)}
+					for next.Add(1) <= calls {
+						if _, err := c.client.Ingest(ctx, req); err != nil {
+							errc <- err
+							return
+						}
 					}
-					if _, err := c.client.Ingest(ctx, req); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+					errc <- nil
+				}()
+			}
+			var errs []error
+			for range clients.n {
+				errs = append(errs, <-errc)
+			}
+			if err := errors.Join(errs...); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(calls)*float64(clients.batch)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// ingestEvents are what a client sends: ids, site, page with and without
+// a campaign, a real user agent; the collector fills the rest.
+func ingestEvents(client, n int) []*eventv1.Event {
+	events := make([]*eventv1.Event, n)
+	for i := range events {
+		url := fmt.Sprintf("https://shop.example.com/p/%d", i%16)
+		if i%3 == 0 {
+			url += "?utm_source=newsletter&utm_medium=email"
+		}
+		events[i] = &eventv1.Event{
+			EventId: uuid.NewString(), SiteId: "site-a", VisitorId: fmt.Sprintf("%d-%d", client, i%1000),
+			HttpMethod: "GET", Page: &eventv1.Page{Url: url, Referrer: "https://www.google.com/"},
+			Client: &eventv1.ClientContext{UserAgent: chromeWindows, Locale: "en-US", ScreenWidth: 1920, ScreenHeight: 1080},
+		}
+	}
+	return events
+}
+
+// benchRawProducer sends b.N encoded events (as the collector would write
+// them) with the collector's producer settings, keeping up to 100k in flight.
+func benchRawProducer(b *testing.B, brokers, topic string) {
+	p, err := kafka.NewProducer(&kafka.ConfigMap{
+		"bootstrap.servers": brokers, "enable.idempotence": true, "acks": "all",
+		"compression.type": "zstd", "linger.ms": 5, "batch.size": 1 << 20,
+		"go.delivery.report.fields": "none",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	headers := []kafka.Header{
+		{Key: wire.HeaderContentType, Value: []byte(wire.ContentTypeProtobuf)},
+		{Key: wire.HeaderSchema, Value: []byte(wire.SchemaEvent)},
+		{Key: wire.HeaderSchemaVersion, Value: []byte(wire.SchemaVersion)},
+	}
+	events := ingestEvents(0, 1000)
+	values := make([][]byte, len(events))
+	for i, ev := range events {
+		ev.Enrichment = &eventv1.Enrichment{Browser: "Chrome", BrowserVersion: "126.0.0.0", Os: "Windows", OsVersion: "10"}
+		if values[i], err = proto.Marshal(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reports := make(chan kafka.Event, 100_000)
+	slots := make(chan struct{}, 100_000)
+	done := make(chan error, 1)
+	b.ResetTimer()
+	go func() {
+		for range b.N {
+			ev := <-reports
+			if m, ok := ev.(*kafka.Message); ok && m.TopicPartition.Error != nil {
+				done <- m.TopicPartition.Error
+				return
+			}
+			<-slots
+		}
+		done <- nil
+	}()
+	for i := range b.N {
+		slots <- struct{}{}
+		ev := events[i%len(events)]
+		for {
+			err := p.Produce(&kafka.Message{
+				TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
+				Key:            wire.MessageKey(ev.SiteId, ev.VisitorId), Value: values[i%len(values)], Headers: headers,
+			}, reports)
+			var kerr kafka.Error
+			if err == nil || !errors.As(err, &kerr) || kerr.Code() != kafka.ErrQueueFull {
+				if err != nil {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -8,8 +8,8 @@ import (
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
-	"github.com/footprint/footprint/internal/wire"
 	"github.com/footprint/footprint/services/collector/internal/auth"
+	"github.com/footprint/footprint/services/collector/internal/enrich"
 	"github.com/footprint/footprint/services/collector/internal/validate"
 )
 
@@ -27,6 +27,7 @@ var (
 // HTTP beacon both call it, so an event is treated the same whichever way it came.
 type Pipeline struct {
 	deps Deps
+	enc  encoder
 }
 
 // NewPipeline builds the pipeline from the service's dependencies (Keyring is not used).
@@ -77,7 +78,6 @@ func (p *Pipeline) Ingest(ctx context.Context, events []*eventv1.Event, opts Ing
 	receivedAt := p.deps.Now().UTC().Truncate(time.Microsecond)
 	b := Batch{Results: make([]*collectorv1.EventResult, len(events))}
 	good := make([]*eventv1.Event, 0, len(events))
-	keys := make([][]byte, 0, len(events))
 	for i, ev := range events {
 		outcome, rej := p.deps.Validator.Prepare(ev, receivedAt)
 		if rej != nil {
@@ -86,14 +86,15 @@ func (p *Pipeline) Ingest(ctx context.Context, events []*eventv1.Event, opts Ing
 			b.Results[i] = rejectedResult(i, ev, rej)
 			continue
 		}
-		p.deps.Enricher.Enrich(ev, opts.PeerIP, receivedAt, outcome.EventIDAssigned, outcome.ClockClamped)
+		p.deps.Enricher.EnrichWith(ev, enrich.Facts{PeerIP: opts.PeerIP, ReceivedAt: receivedAt,
+			EventIDAssigned: outcome.EventIDAssigned, ClockClamped: outcome.ClockClamped,
+			PageURL: outcome.PageURL, Referrer: outcome.Referrer})
 		if opts.DropBots && ev.GetEnrichment().GetIsBot() {
 			b.Dropped++
 			b.Results[i] = &collectorv1.EventResult{Index: uint32(i), EventId: ev.EventId}
 			continue
 		}
 		good = append(good, ev)
-		keys = append(keys, wire.MessageKey(ev.SiteId, ev.VisitorId))
 		b.Accepted++
 		b.Results[i] = &collectorv1.EventResult{
 			Index:        uint32(i),
@@ -103,7 +104,12 @@ func (p *Pipeline) Ingest(ctx context.Context, events []*eventv1.Event, opts Ing
 		}
 	}
 	m.accepted.Add(float64(b.Accepted))
-	if err := p.deps.Producer.ProduceBatch(ctx, good, keys); err != nil {
+	batch, err := p.enc.encode(good)
+	if err != nil {
+		return Batch{}, fmt.Errorf("%w: %w", ErrNotStored, err)
+	}
+	defer p.enc.release(batch.buf)
+	if err := p.deps.Producer.ProduceBatch(ctx, batch.msgs); err != nil {
 		p.deps.Logger.Warn("produce failed", "events", len(good), "err", err)
 		return Batch{}, fmt.Errorf("%w: %w", ErrNotStored, err)
 	}

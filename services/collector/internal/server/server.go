@@ -81,9 +81,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// BatchProducer stores accepted events; producer.Producer implements it.
+// BatchProducer stores encoded events; producer.Producer implements it.
+// It must not keep the messages' memory after it returns.
 type BatchProducer interface {
-	ProduceBatch(ctx context.Context, events []*eventv1.Event, keys [][]byte) error
+	ProduceBatch(ctx context.Context, msgs []producer.Message) error
 }
 
 // Deps are what the service needs.

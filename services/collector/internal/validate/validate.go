@@ -119,6 +119,9 @@ type Outcome struct {
 	ClockClamped bool
 	// EventIDAssigned is true when the event had no id and got a UUIDv7.
 	EventIDAssigned bool
+	// PageURL and Referrer are page.url and page.referrer parsed (nil when
+	// empty), for enrichment to use instead of parsing them again.
+	PageURL, Referrer *url.URL
 }
 
 // Prepare checks ev and, when it is acceptable, normalises it in place:
@@ -142,7 +145,7 @@ func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *
 	if out.ClockClamped, err = v.normaliseTime(ev, receivedAt, clientID); err != nil {
 		return out, rejection(err)
 	}
-	if err := v.preparePage(ev); err != nil {
+	if out.PageURL, out.Referrer, err = v.preparePage(ev); err != nil {
 		return out, rejection(err)
 	}
 	ev.HttpMethod = strings.ToUpper(ev.HttpMethod)
@@ -162,7 +165,12 @@ func identify(ev *eventv1.Event) (clientID uuid.UUID, assigned bool, err error) 
 		if err != nil {
 			return uuid.UUID{}, false, err
 		}
-		ev.EventId = id.String()
+		// Most clients send the canonical (lower-case) form already: keep
+		// their string rather than allocate an equal one.
+		var canonical [36]byte
+		if encodeCanonical(&canonical, id); string(canonical[:]) != ev.EventId {
+			ev.EventId = string(canonical[:])
+		}
 		return id, false, nil
 	}
 	id, err := uuid.NewV7()
@@ -174,6 +182,21 @@ func identify(ev *eventv1.Event) (clientID uuid.UUID, assigned bool, err error) 
 	}
 	ev.EventId = id.String()
 	return uuid.UUID{}, true, nil
+}
+
+// encodeCanonical writes the canonical textual form of id (what
+// uuid.UUID.String returns) into dst without allocating.
+func encodeCanonical(dst *[36]byte, id uuid.UUID) {
+	const hexDigits = "0123456789abcdef"
+	j := 0
+	for i, b := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = hexDigits[b>>4], hexDigits[b&0x0f]
+		j += 2
+	}
 }
 
 // checkNames checks site_id and the other ids, then the event name
@@ -226,24 +249,25 @@ func (v *Validator) normaliseTime(ev *eventv1.Event, receivedAt time.Time, clien
 }
 
 // preparePage checks the page fields and derives page.path from page.url.
-func (v *Validator) preparePage(ev *eventv1.Event) error {
+// It returns both URLs parsed (nil when empty).
+func (v *Validator) preparePage(ev *eventv1.Event) (pageURL, referrer *url.URL, err error) {
 	p := ev.Page
 	if p == nil {
-		return nil
+		return nil, nil, nil
 	}
 	if err := v.check.Page(ev); err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := checkURL("page.url", p.Url); err != nil {
-		return err
+	if pageURL, err = checkURL("page.url", p.Url); err != nil {
+		return nil, nil, err
 	}
-	if err := checkURL("page.referrer", p.Referrer); err != nil {
-		return err
+	if referrer, err = checkURL("page.referrer", p.Referrer); err != nil {
+		return nil, nil, err
 	}
-	if p.Path == "" && p.Url != "" {
-		p.Path = pathOf(p.Url)
+	if p.Path == "" && pageURL != nil {
+		p.Path = pathOf(pageURL)
 	}
-	return nil
+	return pageURL, referrer, nil
 }
 
 // rejection turns a check's error into the client's verdict.
@@ -270,34 +294,30 @@ func reasonOf(kind error) collectorv1.RejectReason {
 	}
 }
 
-// checkURL accepts an empty value, a path-only URL, or an absolute http(s)
-// URL (its length is eventcheck's Page check).
-func checkURL(field, value string) error {
+// checkURL accepts an empty value (nil), a path-only URL, or an absolute
+// http(s) URL (its length is eventcheck's Page check), and returns it parsed.
+func checkURL(field, value string) (*url.URL, error) {
 	if value == "" {
-		return nil
+		return nil, nil
 	}
 	invalid := func(format string, args ...any) error {
 		return &eventcheck.FieldError{Field: field, Kind: eventcheck.ErrInvalidFormat, Detail: fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(value)
 	if err != nil {
-		return invalid("not a URL")
+		return nil, invalid("not a URL")
 	}
 	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
-		return invalid("scheme %q is not http or https", Truncate(u.Scheme, 20))
+		return nil, invalid("scheme %q is not http or https", Truncate(u.Scheme, 20))
 	}
 	if u.Scheme != "" && u.Host == "" {
-		return invalid("absolute URL without a host")
+		return nil, invalid("absolute URL without a host")
 	}
-	return nil
+	return u, nil
 }
 
 // pathOf returns the path of a URL that checkURL accepted; "/" for a bare host.
-func pathOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
+func pathOf(u *url.URL) string {
 	if u.Path == "" {
 		return "/"
 	}
