@@ -183,7 +183,10 @@ var ErrNotFound = errors.New("postgres store: event not found")
 func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, error) {
 	ev := eventrow.Empty()
 	dests, apply := scanTargets(ev)
-	err := s.pool.QueryRow(ctx, "SELECT "+strings.Join(eventrow.Names(columns), ", ")+" FROM "+s.events+" WHERE event_id = $1 LIMIT 1", eventID).Scan(dests...)
+	// events has no index on event_id; the kept copy's occurred_at in
+	// event_keys narrows the search to its day's partition.
+	err := s.pool.QueryRow(ctx, "SELECT "+strings.Join(eventrow.Names(columns), ", ")+" FROM "+s.events+
+		" WHERE event_id = $1 AND occurred_at = (SELECT occurred_at FROM "+s.keys+" WHERE event_id = $1) LIMIT 1", eventID).Scan(dests...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -416,4 +416,16 @@ func TestMigrationUpgradesExistingDatabase(t *testing.T) {
 	if n, d, err := s.Counts(ctx); err != nil || n != 3 || d != 2 {
 		t.Fatalf("counts %d/%d (%v): the legacy duplicate stays, nothing new is added", n, d, err)
 	}
+	// 00003 dropped the events table's primary key, on every partition.
+	var pkeys int64
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"+
+		" JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = $1 AND r.relname LIKE 'events%' AND c.contype = 'p'", cfg.Schema).Scan(&pkeys); err != nil {
+		t.Fatal(err)
+	}
+	if pkeys != 0 {
+		t.Fatalf("%d primary keys left on events and its partitions, want none", pkeys)
+	}
+	if got, err := s.ReadEvent(ctx, first.GetEventId()); err != nil || got.GetName() != first.GetName() {
+		t.Fatalf("read back the kept copy: %v, %v", got, err)
+	}
 }
