@@ -87,7 +87,7 @@ func (s *Store) Erase(ctx context.Context, subj ops.Subject) (int64, error) {
 	}
 	where := "site_id = ? AND " + subj.Kind.Column() + " = ?"
 	var n uint64
-	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events WHERE "+where, subj.Site, subj.ID).Scan(&n); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT "+distinctIDs+" FROM events WHERE "+where, subj.Site, subj.ID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count events to erase: %w", err)
 	}
 	if n == 0 {

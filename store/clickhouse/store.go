@@ -311,9 +311,17 @@ func (s *Store) ReadEvent(ctx context.Context, eventID string) (*eventv1.Event, 
 	return ev, nil
 }
 
+// distinctIDs counts distinct event ids. Not uniqExact(event_id): 18.16
+// hashes a UUID for uniqExact by one 64-bit half as it is (a trivial hash),
+// so ids that share their first 8 bytes (the benchmark's generator, and
+// UUIDv7 ids of one millisecond) pile into one hash chain and the count
+// turns quadratic: 61 s for 503k such ids, where this form (the ids' text,
+// hashed with SipHash) takes well under a second.
+const distinctIDs = "uniqExact(toString(event_id))"
+
 // Counts returns the rows a dashboard sees (count() with FINAL, correct
-// before merges) and the distinct event ids (uniqExact, also correct before
-// merges). Both must be equal.
+// before merges) and the distinct event ids (distinctIDs, also correct
+// before merges). Both must be equal.
 func (s *Store) Counts(ctx context.Context) (rows, distinct int64, err error) {
 	// 18.16 needs a WHERE clause next to FINAL in some queries; 1 is true.
 	return s.counts(ctx, "1")
@@ -329,7 +337,7 @@ func (s *Store) counts(ctx context.Context, where string, args ...any) (rows, di
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM events FINAL WHERE "+where, args...).Scan(&r); err != nil {
 		return 0, 0, fmt.Errorf("count events: %w", err)
 	}
-	if err := s.conn.QueryRow(ctx, "SELECT uniqExact(event_id) FROM events WHERE "+where, args...).Scan(&d); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT "+distinctIDs+" FROM events WHERE "+where, args...).Scan(&d); err != nil {
 		return 0, 0, fmt.Errorf("count distinct events: %w", err)
 	}
 	return int64(r), int64(d), nil
