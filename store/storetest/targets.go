@@ -27,10 +27,16 @@ type storeHandle struct {
 	env []string
 	sinktest.Reader
 	normalize func(*eventv1.Event) *eventv1.Event
+	raw       func(ctx context.Context, batchRows int) (int64, time.Duration, error)
 }
 
 func (h storeHandle) Env() []string                              { return h.env }
 func (h storeHandle) Normalize(ev *eventv1.Event) *eventv1.Event { return h.normalize(ev) }
+
+// RawLoad times a bulk load of the rows the writer stored (sinktest.RawLoader).
+func (h storeHandle) RawLoad(ctx context.Context, batchRows int) (int64, time.Duration, error) {
+	return h.raw(ctx, batchRows)
+}
 
 // withSubMessages is what every store reads back: an absent sub-message
 // reads back as an empty one.
@@ -90,7 +96,8 @@ func (PostgresTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store {
 			n.OccurredAt = timestamppb.New(n.GetOccurredAt().AsTime().Truncate(time.Microsecond))
 			n.ReceivedAt = timestamppb.New(n.GetReceivedAt().AsTime().Truncate(time.Microsecond))
 			return n
-		}}
+		},
+		raw: func(ctx context.Context, _ int) (int64, time.Duration, error) { return rawPostgres(ctx, direct.String(), cfg.Schema) }}
 }
 
 // ClickHouseTarget is the shared writer suite's target for ch-writer.
@@ -114,5 +121,6 @@ func (ClickHouseTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store
 	t.Cleanup(func() { _ = s.Close() })
 	return storeHandle{env: []string{
 		"FOOTPRINT_CH_ADDR=" + writerAddr, "FOOTPRINT_CH_DATABASE=" + cfg.Database, "FOOTPRINT_CH_USER=" + cfg.User, "FOOTPRINT_CH_PASSWORD=",
-	}, Reader: s, normalize: withSubMessages}
+	}, Reader: s, normalize: withSubMessages,
+		raw: func(ctx context.Context, batchRows int) (int64, time.Duration, error) { return rawClickHouse(ctx, cfg, batchRows) }}
 }

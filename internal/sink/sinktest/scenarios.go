@@ -3,8 +3,10 @@ package sinktest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,8 +296,18 @@ func throughputEvents() int {
 	return n
 }
 
+// RawLoader is a Store that can time the limit of its writer: a bulk load
+// of exactly the rows the writer stored, with no client-side work (the
+// benchmark's raw COPY and raw native insert). batchRows is the writer's
+// batch size.
+type RawLoader interface {
+	RawLoad(ctx context.Context, batchRows int) (rows int64, d time.Duration, err error)
+}
+
 // testThroughput reports how fast one writer with the default batch settings
-// drains a backlog of n events.
+// drains a backlog of n events, its peak RSS, and, when the store is a
+// RawLoader, the raw load of the same rows and the ratio of the two
+// measured in this one run (on a shared machine only such ratios compare).
 func testThroughput(t *testing.T, target Target, n int) {
 	e := newEnv(t, 6)
 	store := target.NewStore(t, target.StoreAddr(t))
@@ -304,16 +316,75 @@ func testThroughput(t *testing.T, target Target, n int) {
 	for i := 0; i < n; i += 10_000 {
 		p.events(e.topic, evs[i:min(i+10_000, n)])
 	}
-	vars := e.vars(store, 50_000)
-	vars = append(vars, "FOOTPRINT_WRITER_BATCH_MAX_WAIT=1s")
-	start := time.Now()
+	evs = nil
+	// The writers' defaults (batch size, wait, prefetch), as in the benchmark.
+	vars := e.vars(store, 0)
+	vars = slices.DeleteFunc(vars, func(v string) bool {
+		return strings.HasPrefix(v, "FOOTPRINT_WRITER_BATCH_MAX_EVENTS=") || strings.HasPrefix(v, "FOOTPRINT_WRITER_BATCH_MAX_WAIT=")
+	})
+	profile := os.Getenv("FOOTPRINT_SINKTEST_PROFILE") // a file for the writer's CPU profile of the drain
+	if profile != "" {
+		vars = append(vars, "FOOTPRINT_ADMIN_PPROF=true")
+	}
 	w := startWriter(t, target.Name(), vars)
-	waitStored(t, store, int64(n), 10*time.Minute, w)
+	ctx := context.Background()
+	eventually(t, 2*time.Minute, "ready", func() bool { return w.Readyz(ctx) == http.StatusOK }, w)
+	start := time.Now()
+	if profile != "" {
+		go saveProfile(t, "http://"+w.AdminAddr+"/debug/pprof/profile?seconds=8", profile)
+	}
+	eventually(t, 10*time.Minute, "the backlog written", func() bool {
+		v, _ := w.Metric(ctx, "footprint_writer_written_total{writer=\""+target.Name()+"\"}")
+		return v >= float64(n)
+	}, w)
 	d := time.Since(start)
-	sum, _ := w.Metric(context.Background(), "footprint_writer_write_seconds_sum{writer=\""+target.Name()+"\"}")
-	t.Logf("%s drained %d events in %s (%.0f events/s including start-up); store writes took %.2fs in total (%.0f rows/s)",
-		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum)
+	waitStored(t, store, int64(n), time.Minute, w)
+	sum, _ := w.Metric(ctx, "footprint_writer_write_seconds_sum{writer=\""+target.Name()+"\"}")
+	t.Logf("%s drained %d events in %s (%.0f rows/s from ready); store writes took %.2fs in total (%.0f rows/s); peak RSS %d MiB",
+		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum, peakRSS(t, w.Pid())>>20)
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
+	}
+	if raw, ok := store.(RawLoader); ok {
+		rows, rd, err := raw.RawLoad(ctx, 50_000)
+		if err != nil {
+			t.Fatalf("raw load: %v", err)
+		}
+		rawRate, rate := float64(rows)/rd.Seconds(), float64(n)/d.Seconds()
+		t.Logf("%s raw load of the same %d rows: %s (%.0f rows/s); writer / raw = %.2f", target.Name(), rows, rd.Round(time.Millisecond), rawRate, rate/rawRate)
+	}
+}
+
+// peakRSS is the process's peak resident set size in bytes (VmHWM).
+func peakRSS(t *testing.T, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Logf("peak RSS: %v", err)
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			var kb int64
+			_, _ = fmt.Sscanf(f[1], "%d", &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// saveProfile saves what url answers (a CPU profile) to file.
+func saveProfile(t *testing.T, url, file string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(file, b, 0o644)
+	}
+	if err != nil {
+		t.Logf("profile: %v", err)
 	}
 }
