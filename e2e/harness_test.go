@@ -235,6 +235,7 @@ func (sv *services) startWriters() (pg, ch *testenv.Process) {
 			"FOOTPRINT_KAFKA_TOPIC":           sv.s.topic,
 			"FOOTPRINT_KAFKA_DLQ_TOPIC":       sv.s.topic + ".dlq",
 			"FOOTPRINT_WRITER_GROUP":          group,
+			"FOOTPRINT_ERASURE_TOPIC":         sv.s.topic + ".erasures", // the ops test's erasures (footprint erase)
 			"FOOTPRINT_WRITER_BATCH_MAX_WAIT": "200ms",
 			"FOOTPRINT_LOG_LEVEL":             "debug",
 		}

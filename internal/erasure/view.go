@@ -28,7 +28,12 @@ const requestTimeout = 5 * time.Second
 type View struct {
 	topic string
 	log   *slog.Logger
-	c     *kafka.Consumer
+	c     *kafka.Consumer // assigned: reads the records
+	// probe asks for metadata and watermarks. It is a client of its own
+	// because c's broker connection is busy with a long-polling fetch most of
+	// the time (up to fetch.wait.max.ms), which would queue every request of
+	// Sync behind it: about a second per Sync instead of milliseconds.
+	probe *kafka.Consumer
 
 	mu  sync.RWMutex // guards set
 	set *Set
@@ -74,13 +79,25 @@ func Open(brokers, topic string, logger *slog.Logger) (*View, error) {
 		return nil, fmt.Errorf("erasure view consumer: %w", err)
 	}
 	go kafkalog.Forward(c.Logs(), logger.With("client", "erasure_view"))
-	return &View{topic: topic, log: logger, c: c, set: NewSet(), pos: map[int32]int64{}}, nil
+	pm := viewConfig(brokers)
+	if err := kafkalog.Enable(pm); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("kafka log routing: %w", err)
+	}
+	probe, err := kafka.NewConsumer(pm)
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("erasure view probe: %w", err)
+	}
+	go kafkalog.Forward(probe.Logs(), logger.With("client", "erasure_view_probe"))
+	return &View{topic: topic, log: logger, c: c, probe: probe, set: NewSet(), pos: map[int32]int64{}}, nil
 }
 
 // Close closes the view's consumer.
 func (v *View) Close() {
 	if v != nil {
 		_ = v.c.Close()
+		_ = v.probe.Close()
 	}
 }
 
@@ -125,7 +142,7 @@ func (v *View) Sync(ctx context.Context) error {
 // targets assigns partitions new to the view and returns, per partition
 // holding records, the high watermark Sync must read up to.
 func (v *View) targets() (map[int32]int64, error) {
-	md, err := v.c.GetMetadata(&v.topic, false, int(requestTimeout/time.Millisecond))
+	md, err := v.probe.GetMetadata(&v.topic, false, int(requestTimeout/time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("erasure view: metadata of %s: %w", v.topic, err)
 	}
@@ -146,7 +163,7 @@ func (v *View) targets() (map[int32]int64, error) {
 		if _, ok := v.pos[p.ID]; !ok {
 			fresh = append(fresh, kafka.TopicPartition{Topic: &v.topic, Partition: p.ID, Offset: kafka.OffsetBeginning})
 		}
-		low, high, err := v.c.QueryWatermarkOffsets(v.topic, p.ID, int(requestTimeout/time.Millisecond))
+		low, high, err := v.probe.QueryWatermarkOffsets(v.topic, p.ID, int(requestTimeout/time.Millisecond))
 		if err != nil {
 			return nil, fmt.Errorf("erasure view: watermarks of %s/%d: %w", v.topic, p.ID, err)
 		}

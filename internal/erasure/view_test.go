@@ -74,7 +74,9 @@ func TestViewSyncReadsTheTopicToItsEnd(t *testing.T) {
 	send(t, brokers, topic, record(t, erasure.Record{Site: "s", Visitor: "v1", ErasedAt: at, Operator: "op"}), nil, []byte("garbage"))
 
 	v := open(t, brokers, topic)
-	ev := func(visitor, user string) *eventv1.Event { return &eventv1.Event{SiteId: "s", VisitorId: visitor, UserId: user} }
+	ev := func(visitor, user string) *eventv1.Event {
+		return &eventv1.Event{SiteId: "s", VisitorId: visitor, UserId: user}
+	}
 	if v.Erased(ev("v1", "")) {
 		t.Fatal("erased before the first Sync")
 	}

@@ -27,10 +27,14 @@ func openErasures(cfg Config, logger *slog.Logger) (*erasure.View, error) {
 	return erasure.Open(cfg.Brokers, cfg.ErasureTopic, logger)
 }
 
-// newErasedCounter is footprint_writer_erased_skipped_total.
+// ErasedSkippedMetric is the counter of events not written because their
+// subject was erased (replay reports it from the loop's registry).
+const ErasedSkippedMetric = "footprint_writer_erased_skipped_total"
+
+// newErasedCounter is the ErasedSkippedMetric counter.
 func newErasedCounter(writer string) prometheus.Counter {
 	return prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "footprint_writer_erased_skipped_total", ConstLabels: prometheus.Labels{"writer": writer},
+		Name: ErasedSkippedMetric, ConstLabels: prometheus.Labels{"writer": writer},
 		Help: "Events not written because their visitor or user was erased (erasure topic).",
 	})
 }

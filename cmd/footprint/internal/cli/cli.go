@@ -43,7 +43,7 @@ const usage = `footprint: operations for the Footprint pipeline
   footprint consistency --site S --from YYYY-MM-DD --to YYYY-MM-DD [--samples N]
   footprint lag [--json] [--group G ...]
   footprint replay --store postgres|clickhouse (--from-beginning | --from TIME) [--rebuild] [--group G]
-  footprint erase --site S (--visitor V | --user U) --operator NAME
+  footprint erase --site S (--visitor V | --user U) --operator NAME [--wait D] [--writer-group G ...]
   footprint dlq list
   footprint dlq show PARTITION:OFFSET
   footprint dlq redrive [--topic T] PARTITION:OFFSET ...

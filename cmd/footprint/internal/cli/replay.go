@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/footprint/footprint/cmd/footprint/internal/erasure"
 	"github.com/footprint/footprint/cmd/footprint/internal/replay"
 	"github.com/footprint/footprint/internal/envconfig"
+	"github.com/footprint/footprint/internal/erasure"
 	"github.com/footprint/footprint/internal/sink"
 	"github.com/footprint/footprint/store/clickhouse"
 	"github.com/footprint/footprint/store/postgres"
@@ -52,13 +52,13 @@ func runReplay(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return ExitFailed, err
 	}
-	erased, err := erasure.Load(ctx, r, a.cfg.ErasureTopic)
+	erased, err := a.erasedSubjects(ctx)
 	if err != nil {
-		return ExitFailed, fmt.Errorf("read erasures: %w", err)
+		return ExitFailed, err
 	}
 	fmt.Fprintf(a.Stderr, "replaying %s into %s (group %s), skipping the events of %d erased subjects\n",
-		o.Sink.Topic, *storeName, o.Sink.Group, erased.Len())
-	res, err := replay.Replayer{Reader: r, Admin: admin, Erasures: erased, Progress: a.Stderr, Logger: a.Logger}.Run(ctx, o, target)
+		o.Sink.Topic, *storeName, o.Sink.Group, erased)
+	res, err := replay.Replayer{Reader: r, Admin: admin, Progress: a.Stderr, Logger: a.Logger}.Run(ctx, o, target)
 	if errors.Is(err, replay.ErrInterrupted) {
 		return ExitInterrupted, err
 	}
@@ -76,7 +76,7 @@ func (a *app) replayOptions(storeName, group string, from time.Time, rebuild boo
 	cfg := sink.DefaultConfig(storeName + "_replay")
 	env := envconfig.New(a.Getenv)
 	cfg.ReadEnv(env)
-	cfg.Brokers, cfg.Topic, cfg.DLQTopic = a.cfg.Brokers, a.cfg.Topic, a.cfg.DLQTopic
+	cfg.Brokers, cfg.Topic, cfg.DLQTopic, cfg.ErasureTopic = a.cfg.Brokers, a.cfg.Topic, a.cfg.DLQTopic, a.cfg.ErasureTopic
 	cfg.Group = "footprint-replay-" + storeName
 	if group != "" {
 		cfg.Group = group
@@ -98,4 +98,18 @@ func (a *app) openTarget(ctx context.Context, name string) (replay.Target, func(
 		return nil, func() {}, fmt.Errorf("clickhouse: %w", err)
 	}
 	return s, func() { _ = s.Close() }, nil
+}
+
+// erasedSubjects counts the subjects on the erasure topic now (the loop
+// itself re-reads the topic before every write).
+func (a *app) erasedSubjects(ctx context.Context) (int, error) {
+	v, err := erasure.Open(a.cfg.Brokers, a.cfg.ErasureTopic, a.Logger)
+	if err != nil {
+		return 0, err
+	}
+	defer v.Close()
+	if err := v.Sync(ctx); err != nil {
+		return 0, fmt.Errorf("read erasures: %w", err)
+	}
+	return v.Len(), nil
 }

@@ -11,8 +11,8 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/footprint/footprint/cmd/footprint/internal/erasure"
 	"github.com/footprint/footprint/cmd/footprint/internal/kafkaio"
+	"github.com/footprint/footprint/internal/erasure"
 	"github.com/footprint/footprint/internal/testenv"
 )
 
@@ -185,13 +185,13 @@ func (f *fixture) assertVisitors(t *testing.T, want int64) {
 	}
 }
 
-func (f *fixture) erasureSet(t *testing.T) (*erasure.Set, error) {
-	r, err := kafkaio.NewReader(f.brokers)
+func (f *fixture) erasureSet(t *testing.T) (*erasure.View, error) {
+	v, err := erasure.Open(f.brokers, f.erasures, discard())
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	return erasure.Load(context.Background(), r, f.erasures)
+	t.Cleanup(v.Close)
+	return v, v.Sync(context.Background())
 }
 
 // readJSON reads every JSON message of topic.

@@ -3,7 +3,8 @@
 // batching, dead letters, commit after write) in a consumer group of its
 // own, over the store package's WriteBatch, so running next to the live
 // writer is safe: writes are idempotent by event_id. Events of erased
-// visitors and users (the erasure topic, read first) are skipped.
+// visitors and users are skipped by the loop itself (internal/sink syncs
+// its erasure view before every write, as the live writers do).
 //
 // Progress is the group's committed offsets against the topic's end at the
 // start. Interrupted, the loop writes and commits its current batch and the
@@ -17,13 +18,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/footprint/footprint/cmd/footprint/internal/erasure"
 	"github.com/footprint/footprint/cmd/footprint/internal/kafkaio"
-	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/sink"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/schollz/progressbar/v3"
@@ -65,7 +63,6 @@ type Result struct {
 type Replayer struct {
 	Reader   *kafkaio.Reader
 	Admin    *kafka.AdminClient
-	Erasures *erasure.Set
 	Progress io.Writer
 	Logger   *slog.Logger
 }
@@ -98,9 +95,7 @@ func (r Replayer) Run(ctx context.Context, o Options, target Target) (Result, er
 	for p, e := range end {
 		total += max(e-start[p], 0)
 	}
-	var skipped atomic.Int64
-	err = r.consume(ctx, o.Sink, filtered{Target: target, erased: r.Erasures, skipped: &skipped}, start, end, total)
-	res.Skipped = skipped.Load()
+	res.Skipped, err = r.consume(ctx, o.Sink, target, start, end, total)
 	res.Messages = total
 	if err != nil {
 		return res, err
@@ -172,15 +167,24 @@ func (r Replayer) setOffsets(ctx context.Context, group, topic string, start map
 
 // consume runs the consume loop until the group has committed every end
 // offset, showing progress, or until ctx ends (interrupted).
-func (r Replayer) consume(ctx context.Context, cfg sink.Config, store sink.Store, start, end map[int32]int64, total int64) error {
+// It returns how many events the loop skipped as erased.
+func (r Replayer) consume(ctx context.Context, cfg sink.Config, store sink.Store, start, end map[int32]int64, total int64) (int64, error) {
 	if total == 0 {
 		fmt.Fprintln(r.Progress, "nothing to replay: the group is at the end of every partition")
-		return nil
+		return 0, nil
 	}
-	loop, err := sink.New(cfg, store, prometheus.NewRegistry(), r.Logger)
+	reg := prometheus.NewRegistry()
+	loop, err := sink.New(cfg, store, reg, r.Logger)
 	if err != nil {
-		return fmt.Errorf("consume loop: %w", err)
+		return 0, fmt.Errorf("consume loop: %w", err)
 	}
+	err = r.follow(ctx, loop, cfg, start, end, total)
+	return erasedSkipped(reg), err
+}
+
+// follow runs loop and shows its progress until it has committed every end
+// offset or ctx ends.
+func (r Replayer) follow(ctx context.Context, loop *sink.Loop, cfg sink.Config, start, end map[int32]int64, total int64) error {
 	loopCtx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -244,24 +248,16 @@ func progress(committed, start, end map[int32]int64) (int64, bool) {
 	return covered, finished
 }
 
-// filtered is the target without the events of erased subjects.
-type filtered struct {
-	Target
-	erased  *erasure.Set
-	skipped *atomic.Int64
-}
-
-func (f filtered) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
-	keep := make([]*eventv1.Event, 0, len(events))
-	for _, ev := range events {
-		if f.erased.Erased(ev) {
-			f.skipped.Add(1)
-			continue
+// erasedSkipped reads the loop's count of events skipped as erased.
+func erasedSkipped(reg *prometheus.Registry) int64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == sink.ErasedSkippedMetric && len(mf.GetMetric()) == 1 {
+			return int64(mf.GetMetric()[0].GetCounter().GetValue())
 		}
-		keep = append(keep, ev)
 	}
-	if len(keep) == 0 {
-		return nil
-	}
-	return f.Target.WriteBatch(ctx, keep)
+	return 0
 }
