@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/footprint/footprint/bench/internal/report"
 	"github.com/footprint/footprint/bench/internal/suite"
 )
 
@@ -37,13 +38,17 @@ func run(args []string) error {
 	events := fs.Int("events", 0, fmt.Sprintf("events pre-filled for the writer drains and sent by the raw producer (default %d; quick %d)", def.Events, suite.QuickConfig().Events))
 	out := fs.String("out", def.Out, "results directory (--quick writes into its quick/ subfolder, git-ignored)")
 	partitions := fs.Int("partitions", 0, fmt.Sprintf("partitions of every topic (default %d)", def.Partitions))
-	clients := fs.Int("clients", 0, fmt.Sprintf("concurrent gRPC clients (default %d)", def.Clients))
-	batches := fs.String("batch-sizes", "", "events per Ingest request, comma-separated (default 1,100,1000)")
+	clients := fs.Int("clients", 0, fmt.Sprintf("concurrent gRPC clients at batch 1000 and end to end (default %d)", def.Clients))
+	clients100 := fs.Int("clients-100", 0, fmt.Sprintf("concurrent gRPC clients at batch 100 (default %d)", def.Clients100))
+	clientsUnary := fs.Int("clients-unary", 0, fmt.Sprintf("concurrent gRPC clients sending one event per unary call, to the collector and the echo server (default %d)", def.UnaryClients))
+	batches := fs.String("batch-sizes", "", "events per Ingest request, comma-separated: 1000 (with --clients), 100 (--clients-100), 1 (unary, --clients-unary) (default 1000,100,1)")
+	repeats := fs.Int("repeats", 0, fmt.Sprintf("runs of every measurement, interleaved baseline/candidate; medians are reported (default %d; quick %d)", def.Repeats, suite.QuickConfig().Repeats))
 	window := fs.Int("stream-window", 0, fmt.Sprintf("batches in flight per IngestStream (default %d)", def.StreamWindow))
 	ingestCap := fs.Duration("ingest-cap", 0, fmt.Sprintf("time cap of each collector variant and of the end-to-end max-rate phase (default %v)", def.IngestCap))
 	sample := fs.Int("per-message-sample", 0, fmt.Sprintf("messages per per-message baseline (default %d)", def.PerMessageSample))
 	sampleCap := fs.Duration("per-message-cap", 0, fmt.Sprintf("time cap of each per-message baseline (default %v)", def.PerMessageCap))
 	e2e := fs.Int("e2e-events", 0, fmt.Sprintf("events of the end-to-end max-rate phase (default %d)", def.E2EEvents))
+	e2eCap := fs.Duration("e2e-cap", 0, fmt.Sprintf("time cap of the end-to-end max-rate ingest (default %v)", def.E2ECap))
 	latDur := fs.Duration("latency-duration", 0, fmt.Sprintf("length of each latency phase (default %v)", def.LatencyDuration))
 	writerBatch := fs.Int("writer-batch-events", 0, "FOOTPRINT_WRITER_BATCH_MAX_EVENTS for both writers (default: the writers' own)")
 	writerWait := fs.Duration("writer-batch-wait", 0, "FOOTPRINT_WRITER_BATCH_MAX_WAIT for both writers (default: the writers' own)")
@@ -52,9 +57,14 @@ func run(args []string) error {
 	profile := fs.Bool("profile", false, "capture CPU profiles of the services under load into <out>/*.prof")
 	profileSecs := fs.Int("profile-seconds", 0, fmt.Sprintf("length of each CPU profile (default %d)", def.ProfileSeconds))
 	keep := fs.Bool("keep", false, "keep topics, databases and service logs for inspection")
+	reasons := fs.String("reasons", "", "file of `id: reason` lines shown in the targets table (ids are in its first column)")
+	render := fs.String("render", "", "render this latest.json again into --out (with --reasons) instead of running")
 	verbose := fs.Bool("v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *render != "" {
+		return rerender(*render, *reasons, *out)
 	}
 	cfg := def
 	if *quick {
@@ -73,11 +83,15 @@ func run(args []string) error {
 	setInt(&cfg.Events, *events)
 	setInt(&cfg.Partitions, *partitions)
 	setInt(&cfg.Clients, *clients)
+	setInt(&cfg.Clients100, *clients100)
+	setInt(&cfg.UnaryClients, *clientsUnary)
+	setInt(&cfg.Repeats, *repeats)
 	setInt(&cfg.StreamWindow, *window)
 	setInt(&cfg.PerMessageSample, *sample)
 	setInt(&cfg.E2EEvents, *e2e)
 	setInt(&cfg.ProfileSeconds, *profileSecs)
 	setDur(&cfg.IngestCap, *ingestCap)
+	setDur(&cfg.E2ECap, *e2eCap)
 	setDur(&cfg.PerMessageCap, *sampleCap)
 	setDur(&cfg.LatencyDuration, *latDur)
 	cfg.WriterBatchEvents = *writerBatch
@@ -113,9 +127,39 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applyReasons(rep, *reasons); err != nil {
+		return err
+	}
 	if err := rep.Write(cfg.Out); err != nil {
 		return err
 	}
 	logger.Info("results written", "dir", cfg.Out, "wall_seconds", int(rep.WallSeconds))
 	return nil
+}
+
+// applyReasons adds the reasons of file (if any) to rep's targets.
+func applyReasons(rep *report.Report, file string) error {
+	if file == "" {
+		return nil
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("--reasons: %w", err)
+	}
+	if err := rep.ApplyReasons(string(text)); err != nil {
+		return fmt.Errorf("--reasons %s: %w", file, err)
+	}
+	return nil
+}
+
+// rerender writes the report in jsonPath again into out, with reasons.
+func rerender(jsonPath, reasons, out string) error {
+	rep, err := report.Read(jsonPath)
+	if err != nil {
+		return err
+	}
+	if err := applyReasons(rep, reasons); err != nil {
+		return err
+	}
+	return rep.Write(out)
 }

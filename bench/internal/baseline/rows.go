@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -18,9 +19,54 @@ var Columns = []string{
 	"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "properties",
 }
 
-// PostgresDDL creates the per-message baseline table: the event id is the
-// primary key, so redelivery does not double count (ON CONFLICT DO NOTHING).
-const PostgresDDL = `CREATE TABLE IF NOT EXISTS bench_events (
+// Shape is the row a per-message baseline writes.
+type Shape int
+
+const (
+	// ShapeFull is Footprint's full event row (Columns).
+	ShapeFull Shape = iota
+	// ShapeLink is the original system's three columns: link, method, time.
+	ShapeLink
+)
+
+// LinkColumns are the original system's columns: the page URL, the HTTP
+// method and the event time.
+var LinkColumns = []string{"link", "method", "time"}
+
+func (s Shape) columns() []string {
+	if s == ShapeLink {
+		return LinkColumns
+	}
+	return Columns
+}
+
+func (s Shape) row(e *eventv1.Event, forClickHouse bool) []any {
+	if s == ShapeLink {
+		return LinkRow(e, forClickHouse)
+	}
+	return Row(e, forClickHouse)
+}
+
+// PostgresDDL returns the CREATE TABLE of a per-message baseline table of
+// the given shape. The full row's event id is the primary key, so
+// redelivery does not double count (ON CONFLICT DO NOTHING); the link row
+// has no key, like the original's.
+func PostgresDDL(table string, s Shape) string {
+	if s == ShapeLink {
+		return "CREATE TABLE IF NOT EXISTS " + table + " (link text NOT NULL, method text NOT NULL, time timestamptz NOT NULL)"
+	}
+	return fmt.Sprintf(postgresFullDDL, table)
+}
+
+// ClickHouseDDL returns the CREATE TABLE of db.table for the given shape.
+func ClickHouseDDL(db, table string, s Shape) string {
+	if s == ShapeLink {
+		return "CREATE TABLE IF NOT EXISTS " + db + "." + table + " (link String, method String, time DateTime) ENGINE = MergeTree PARTITION BY toYYYYMM(time) ORDER BY time"
+	}
+	return fmt.Sprintf(clickHouseFullDDL, db+"."+table)
+}
+
+const postgresFullDDL = `CREATE TABLE IF NOT EXISTS %s (
   event_id uuid PRIMARY KEY, site_id text NOT NULL, name text NOT NULL,
   occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
   visitor_id text NOT NULL, user_id text NOT NULL, session_id text NOT NULL,
@@ -32,9 +78,9 @@ const PostgresDDL = `CREATE TABLE IF NOT EXISTS bench_events (
   utm_source text NOT NULL, utm_medium text NOT NULL, utm_campaign text NOT NULL, utm_term text NOT NULL,
   utm_content text NOT NULL, properties jsonb NOT NULL)`
 
-// ClickHouseDDL is the same table for ClickHouse 18.16 (no LowCardinality,
-// no JSON type: properties is a JSON string).
-const ClickHouseDDL = `CREATE TABLE IF NOT EXISTS %s.bench_events (
+// clickHouseFullDDL is the same table for ClickHouse 18.16 (no
+// LowCardinality, no JSON type: properties is a JSON string).
+const clickHouseFullDDL = `CREATE TABLE IF NOT EXISTS %s (
   event_id String, site_id String, name String, occurred_at DateTime, received_at DateTime,
   visitor_id String, user_id String, session_id String,
   url String, path String, title String, referrer String, referrer_host String,
@@ -72,4 +118,14 @@ func Row(e *eventv1.Event, forClickHouse bool) []any {
 		cl.GetLocale(), sw, sh, cl.GetTimeZone(),
 		utm.GetSource(), utm.GetMedium(), utm.GetCampaign(), utm.GetTerm(), utm.GetContent(), properties,
 	}
+}
+
+// LinkRow is the original system's row: link (the page URL), method (the
+// HTTP method) and time (when the event occurred).
+func LinkRow(e *eventv1.Event, forClickHouse bool) []any {
+	t := e.GetOccurredAt().AsTime()
+	if forClickHouse {
+		t = t.Truncate(time.Second)
+	}
+	return []any{e.GetPage().GetUrl(), e.GetHttpMethod(), t}
 }

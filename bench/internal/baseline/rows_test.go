@@ -9,17 +9,23 @@ import (
 
 func TestRowMatchesColumnsAndDDL(t *testing.T) {
 	e := gen.New(gen.Config{Seed: 3, Enriched: true}).Event()
-	for _, ch := range []bool{false, true} {
-		if got := len(Row(e, ch)); got != len(Columns) {
-			t.Errorf("clickhouse=%v: %d values for %d columns", ch, got, len(Columns))
+	for _, shape := range []Shape{ShapeFull, ShapeLink} {
+		for _, ch := range []bool{false, true} {
+			if got, want := len(shape.row(e, ch)), len(shape.columns()); got != want {
+				t.Errorf("shape %d clickhouse=%v: %d values for %d columns", shape, ch, got, want)
+			}
+		}
+		pg, chDDL := PostgresDDL("t", shape), ClickHouseDDL("db", "t", shape)
+		for _, c := range shape.columns() {
+			if !strings.Contains(pg, " "+c+" ") && !strings.Contains(pg, "("+c+" ") {
+				t.Errorf("shape %d: PostgresDDL lacks column %s", shape, c)
+			}
+			if !strings.Contains(chDDL, " "+c+" ") && !strings.Contains(chDDL, "("+c+" ") {
+				t.Errorf("shape %d: ClickHouseDDL lacks column %s", shape, c)
+			}
 		}
 	}
-	for _, c := range Columns {
-		if !strings.Contains(PostgresDDL, "  "+c+" ") && !strings.Contains(PostgresDDL, " "+c+" ") {
-			t.Errorf("PostgresDDL lacks column %s", c)
-		}
-		if !strings.Contains(ClickHouseDDL, " "+c+" ") {
-			t.Errorf("ClickHouseDDL lacks column %s", c)
-		}
+	if got := LinkRow(e, false); got[0] != e.GetPage().GetUrl() || got[1] != e.GetHttpMethod() {
+		t.Errorf("LinkRow = %v, want the page URL and the HTTP method first", got)
 	}
 }

@@ -18,15 +18,24 @@ func (r *Report) Markdown() string {
 	p("| PostgreSQL | %s |\n| ClickHouse | %s |\n", s.PostgresVersion, s.ClickHouseVersion)
 	p("| events per drain | %d, mean %.0f bytes encoded |\n", s.Events, s.EventBytes)
 	p("| partitions | %d |\n| compression | %s |\n", s.Partitions, s.Compression)
-	p("| gRPC clients | %d concurrent, batch sizes %s |\n", s.Clients, joinInts(s.BatchSizes))
+	if s.ClientPlan != "" {
+		p("| gRPC clients | %s (each client on its own connection) |\n", s.ClientPlan)
+	} else {
+		p("| gRPC clients | %d concurrent, batch sizes %s |\n", s.Clients, joinInts(s.BatchSizes))
+	}
 	p("| writer batches | %s |\n", s.WriterBatch)
-	p("| per-message baseline sample | %d messages per store (reported as a rate) |\n", s.PerMessageSample)
-	p("| time cap per ingest variant | %.0f s |\n\n", s.PhaseCapSeconds)
+	p("| per-message baseline sample | at most %d messages per run (reported as a rate) |\n", s.PerMessageSample)
+	p("| time cap per ingest variant | %.0f s |\n", s.PhaseCapSeconds)
+	p("| repeats | %d, interleaved (baseline, candidate, baseline, candidate, ...); rates are medians (min-max), every ratio is of medians of this run |\n\n", max(s.Repeats, 1))
 
-	if sum := r.targets(); len(sum) > 0 {
-		p("## Targets\n\n| target | measured | met |\n|---|---|---|\n")
-		for _, t := range sum {
-			p("| %s | %s | %s |\n", t[0], t[1], t[2])
+	if len(r.Targets) > 0 {
+		p("## Targets (issue 15)\n\n| id | target | measured | met | reason |\n|---|---|---|---|---|\n")
+		for _, t := range r.Targets {
+			reason := t.Reason
+			if reason == "" {
+				reason = "-"
+			}
+			p("| %s | %s | %s | %s | %s |\n", t.ID, t.Target, t.Measured, metTarget(t.Met), reason)
 		}
 		p("\n")
 	}
@@ -37,13 +46,13 @@ func (r *Report) Markdown() string {
 			p("**%s**: %s\n\n", sc.Status, sc.Error)
 		}
 		if len(sc.Measurements) > 0 {
-			p("| measurement | kind | count | seconds | rate |\n|---|---|---:|---:|---:|\n")
+			p("| measurement | kind | runs | median rate | min | max | count (median run) | seconds (median run) |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 			for _, m := range sc.Measurements {
 				name := m.Name
 				if m.Note != "" {
 					name += " (" + m.Note + ")"
 				}
-				p("| %s | %s | %d | %.2f | %s %s |\n", name, m.Kind, m.Count, m.Seconds, num(m.Rate), m.Unit)
+				p("| %s | %s | %d | %s %s | %s | %s | %d | %.2f |\n", name, m.Kind, len(m.Runs), num(m.Rate), m.Unit, num(m.MinRate), num(m.MaxRate), m.Count, m.Seconds)
 			}
 			p("\n")
 		}
@@ -55,26 +64,26 @@ func (r *Report) Markdown() string {
 			p("\n")
 		}
 		if len(sc.Latencies) > 0 {
-			p("| latency (ack to visible) | store | load | target rate | achieved | samples | p50 ms | p95 ms | p99 ms | max ms | p99 target | met |\n")
-			p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+			p("| latency (ack to visible) | store | load | target rate | achieved | samples | p50 ms | p95 ms | p99 ms | max ms | p99 of each run ms | p99 target | met |\n")
+			p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 			for _, l := range sc.Latencies {
 				tgt := "-"
 				if l.TargetP99Ms > 0 {
 					tgt = fmt.Sprintf("<= %.0f ms", l.TargetP99Ms)
 				}
-				p("| %s | %s | %d%% | %s/s | %s/s | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |\n", l.Name, l.Store, l.LoadPercent,
-					num(l.TargetRate), num(l.AchievedRate), l.Latency.Count, l.Latency.P50Ms, l.Latency.P95Ms, l.Latency.P99Ms, l.Latency.MaxMs, tgt, met(l.Met))
+				p("| %s | %s | %d%% | %s/s | %s/s | %d | %.0f | %.0f | %.0f | %.0f | %s | %s | %s |\n", l.Name, l.Store, l.LoadPercent,
+					num(l.TargetRate), num(l.AchievedRate), l.Latency.Count, l.Latency.P50Ms, l.Latency.P95Ms, l.Latency.P99Ms, l.Latency.MaxMs, joinMs(l.P99Runs), tgt, met(l.Met))
 			}
 			p("\n")
 		}
 		if len(sc.Resources) > 0 {
-			p("| phase | process | peak RSS MB | CPU s | wall s | CPU cores used |\n|---|---|---:|---:|---:|---:|\n")
+			p("| phase | process | runs | peak RSS MB (max of runs) | CPU s (sum) | wall s (sum) | CPU cores used (mean) |\n|---|---|---:|---:|---:|---:|---:|\n")
 			for _, rs := range sc.Resources {
 				cores := 0.0
 				if rs.WallSecond > 0 {
 					cores = rs.CPUSeconds / rs.WallSecond
 				}
-				p("| %s | %s | %.0f | %.2f | %.2f | %.2f |\n", rs.Phase, rs.Process, rs.PeakRSSMB, rs.CPUSeconds, rs.WallSecond, cores)
+				p("| %s | %s | %d | %.0f | %.2f | %.2f | %.2f |\n", rs.Phase, rs.Process, max(rs.Runs, 1), rs.PeakRSSMB, rs.CPUSeconds, rs.WallSecond, cores)
 			}
 			p("\n")
 		}
@@ -94,22 +103,28 @@ func (r *Report) Markdown() string {
 	return b.String()
 }
 
-// targets lists every ratio and latency that has a target.
-func (r *Report) targets() [][3]string {
-	var out [][3]string
-	for _, sc := range r.Scenarios {
-		for _, ra := range sc.Ratios {
-			if ra.Target > 0 {
-				out = append(out, [3]string{fmt.Sprintf("%s >= %s", ra.Name, ratioTarget(ra.Target)), ratio(ra.Value), met(ra.Met)})
-			}
-		}
-		for _, l := range sc.Latencies {
-			if l.TargetP99Ms > 0 {
-				out = append(out, [3]string{fmt.Sprintf("%s p99 <= %.0f ms at %d%% load", l.Store, l.TargetP99Ms, l.LoadPercent), fmt.Sprintf("%.0f ms", l.Latency.P99Ms), met(l.Met)})
-			}
-		}
+// joinMs prints values in milliseconds, comma-separated ("-" for none).
+func joinMs(v []float64) string {
+	if len(v) == 0 {
+		return "-"
 	}
-	return out
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.0f", x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// metTarget reads a target line: met, not met, or not measured.
+func metTarget(m *bool) string {
+	switch {
+	case m == nil:
+		return "**not measured**"
+	case *m:
+		return "met"
+	default:
+		return "**not met**"
+	}
 }
 
 func joinInts(v []int) string {

@@ -63,7 +63,7 @@ func (r *Report) PNG() ([]byte, error) {
 
 func throughputPlot(ms []Measurement) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "Throughput (events or rows per second; grey = baseline)"
+	p.Title.Text = "Throughput (events, rows or messages per second; median of the runs, whisker min-max; grey = baseline)"
 	p.X.Label.Text = "per second"
 	p.X.Min = 0
 	if len(ms) == 0 {
@@ -75,13 +75,13 @@ func throughputPlot(ms []Measurement) (*plot.Plot, error) {
 	var fp, bl plotter.Values
 	var xys plotter.XYs
 	var labels []string
+	var whiskers []plot.Plotter
 	maxRate := 0.0
 	for i, m := range ms {
 		// Reverse so the first measurement is on top.
 		j := n - 1 - i
 		names[j] = m.Name
-		maxRate = max(maxRate, m.Rate)
-		_ = j
+		maxRate = max(maxRate, m.Rate, m.MaxRate)
 	}
 	fp = make(plotter.Values, n)
 	bl = make(plotter.Values, n)
@@ -92,8 +92,19 @@ func throughputPlot(ms []Measurement) (*plot.Plot, error) {
 		} else {
 			fp[j] = m.Rate
 		}
-		xys = append(xys, plotter.XY{X: m.Rate + maxRate*0.01, Y: float64(j)})
-		labels = append(labels, num(m.Rate))
+		label := num(m.Rate)
+		if len(m.Runs) > 1 {
+			// The spread of the runs as a whisker from min to max.
+			label += fmt.Sprintf(" (%s-%s)", num(m.MinRate), num(m.MaxRate))
+			w, err := plotter.NewLine(plotter.XYs{{X: m.MinRate, Y: float64(j)}, {X: m.MaxRate, Y: float64(j)}})
+			if err != nil {
+				return nil, fmt.Errorf("whisker: %w", err)
+			}
+			w.Width = vg.Points(1.5)
+			whiskers = append(whiskers, w)
+		}
+		xys = append(xys, plotter.XY{X: max(m.Rate, m.MaxRate) + maxRate*0.01, Y: float64(j)})
+		labels = append(labels, label)
 	}
 	for _, v := range []struct {
 		vals plotter.Values
@@ -108,6 +119,7 @@ func throughputPlot(ms []Measurement) (*plot.Plot, error) {
 		b.LineStyle.Width = 0
 		p.Add(b)
 	}
+	p.Add(whiskers...)
 	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
 	if err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
@@ -116,14 +128,14 @@ func throughputPlot(ms []Measurement) (*plot.Plot, error) {
 		l.TextStyle[i].YAlign = draw.YCenter
 	}
 	p.Add(l)
-	p.X.Max = maxRate * 1.15
+	p.X.Max = maxRate * 1.3
 	p.NominalY(names...)
 	return p, nil
 }
 
 func latencyPlot(lats []Latency) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "Ingest ack to row visible (ms)"
+	p.Title.Text = "Ingest ack to row visible (ms; the run with the median p99)"
 	p.Y.Label.Text = "ms"
 	p.Y.Min = 0
 	if len(lats) == 0 {
@@ -150,15 +162,27 @@ func latencyPlot(lats []Latency) (*plot.Plot, error) {
 		p.Add(b)
 		p.Legend.Add(name, b)
 	}
-	// The target: p99 <= 2 s at half load.
-	target, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: 2000}, {X: float64(len(lats)) - 0.5, Y: 2000}})
+	// The target at half load.
+	limit := 0.0
+	for _, l := range lats {
+		limit = max(limit, l.TargetP99Ms)
+	}
+	if limit == 0 {
+		finishLatencyPlot(p, names)
+		return p, nil
+	}
+	target, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: limit}, {X: float64(len(lats)) - 0.5, Y: limit}})
 	if err != nil {
 		return nil, fmt.Errorf("target line: %w", err)
 	}
 	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	p.Add(target)
-	p.Legend.Add("2 s target (p99 at 50%)", target)
+	p.Legend.Add(fmt.Sprintf("%.0f ms target (p99 at 50%%)", limit), target)
+	finishLatencyPlot(p, names)
+	return p, nil
+}
+
+func finishLatencyPlot(p *plot.Plot, names []string) {
 	p.Legend.Top = true
 	p.NominalX(names...)
-	return p, nil
 }

@@ -34,7 +34,20 @@ type Report struct {
 	WallSeconds float64    `json:"wall_seconds"`
 	Setup       Setup      `json:"setup"`
 	Scenarios   []Scenario `json:"scenarios"`
-	Notes       []string   `json:"notes,omitempty"`
+	// Targets are issue 15's targets, each met or not, with a reason.
+	Targets []Target `json:"targets,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// Target is one line of the targets table.
+type Target struct {
+	// ID names the target for --reasons (e.g. "collector-1000").
+	ID       string `json:"id"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	// Met is nil when the measurement is missing.
+	Met    *bool  `json:"met"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Setup describes the machine and the configuration of the run.
@@ -52,10 +65,13 @@ type Setup struct {
 	Partitions        int     `json:"partitions"`
 	Compression       string  `json:"compression"`
 	Clients           int     `json:"clients"`
+	ClientPlan        string  `json:"client_plan,omitempty"`
 	BatchSizes        []int   `json:"batch_sizes"`
 	WriterBatch       string  `json:"writer_batch"`
 	PerMessageSample  int     `json:"per_message_sample"`
 	PhaseCapSeconds   float64 `json:"phase_cap_seconds"`
+	// Repeats is how many times every measurement ran, interleaved.
+	Repeats int `json:"repeats"`
 }
 
 // Scenario is one numbered scenario of the suite.
@@ -71,20 +87,52 @@ type Scenario struct {
 	Notes        []string      `json:"notes,omitempty"`
 }
 
-// Measurement is one measured rate.
+// Measurement is one measured rate, repeated: Rate is the median of the
+// runs' rates, MinRate and MaxRate their extremes, and Count and Seconds
+// those of the median run. Every ratio uses Rate.
 type Measurement struct {
 	Name    string  `json:"name"`
 	Kind    string  `json:"kind"`
 	Count   int64   `json:"count"`
 	Seconds float64 `json:"seconds"`
 	Rate    float64 `json:"rate"`
+	MinRate float64 `json:"min_rate"`
+	MaxRate float64 `json:"max_rate"`
+	Runs    []Run   `json:"runs"`
 	Unit    string  `json:"unit"`
 	Note    string  `json:"note,omitempty"`
 }
 
-// NewMeasurement builds a measurement of count items over d.
+// Run is one run of a measurement.
+type Run struct {
+	Count   int64   `json:"count"`
+	Seconds float64 `json:"seconds"`
+	Rate    float64 `json:"rate"`
+}
+
+// NewRun is a run of count items over d.
+func NewRun(count int64, d time.Duration) Run {
+	return Run{Count: count, Seconds: d.Seconds(), Rate: stats.Rate(count, d)}
+}
+
+// NewMeasurement builds a measurement of one run of count items over d.
 func NewMeasurement(name, kind, unit string, count int64, d time.Duration) Measurement {
-	return Measurement{Name: name, Kind: kind, Count: count, Seconds: d.Seconds(), Rate: stats.Rate(count, d), Unit: unit}
+	return Aggregate(name, kind, unit, []Run{NewRun(count, d)})
+}
+
+// Aggregate builds a measurement from its runs (in the order they ran).
+func Aggregate(name, kind, unit string, runs []Run) Measurement {
+	m := Measurement{Name: name, Kind: kind, Unit: unit, Runs: runs}
+	rates := make([]float64, len(runs))
+	for i, r := range runs {
+		rates[i] = r.Rate
+	}
+	sp := stats.Spreads(rates)
+	m.Rate, m.MinRate, m.MaxRate = sp.Median, sp.Min, sp.Max
+	if i := stats.MedianIndex(rates); i >= 0 {
+		m.Count, m.Seconds = runs[i].Count, runs[i].Seconds
+	}
+	return m
 }
 
 // Ratio compares a measurement to a baseline. Value is nil when either side
@@ -100,7 +148,8 @@ type Ratio struct {
 	Met *bool `json:"met,omitempty"`
 }
 
-// Latency is the ack-to-visible latency of one store at one load.
+// Latency is the ack-to-visible latency of one store at one load. Repeated
+// runs are shown by their median run (by p99); P99Runs holds every run's p99.
 type Latency struct {
 	Name         string        `json:"name"`
 	Store        string        `json:"store"`
@@ -111,15 +160,21 @@ type Latency struct {
 	// TargetP99Ms is the p99 the issue asks for at this load; 0 means none.
 	TargetP99Ms float64 `json:"target_p99_ms,omitempty"`
 	Met         *bool   `json:"met,omitempty"`
+	// P99Runs is every run's p99 in ms; Missing counts markers never seen.
+	P99Runs []float64 `json:"p99_runs_ms,omitempty"`
+	Missing int       `json:"missing,omitempty"`
 }
 
-// Resource is what one process used during a scenario phase.
+// Resource is what one process used during a scenario phase. When the phase
+// ran several times, PeakRSSMB is the largest peak of its runs and
+// CPUSeconds and WallSecond are summed, so CPU cores used is their mean.
 type Resource struct {
 	Phase      string  `json:"phase"`
 	Process    string  `json:"process"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
 	CPUSeconds float64 `json:"cpu_seconds"`
 	WallSecond float64 `json:"wall_seconds"`
+	Runs       int     `json:"runs,omitempty"`
 }
 
 // Find returns the measurement with the given name in any scenario.

@@ -68,3 +68,51 @@ func Ratio(measured, baseline float64) float64 {
 	}
 	return measured / baseline
 }
+
+// Spread is a repeated measurement: its median with the smallest and the
+// largest value, and how many values there were.
+type Spread struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	N      int     `json:"n"`
+}
+
+// Spreads returns the median, min and max of values. The median of an odd
+// count is the middle value; of an even count, the mean of the two middle
+// values. No values give the zero Spread. values is not modified.
+func Spreads(values []float64) Spread {
+	if len(values) == 0 {
+		return Spread{}
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Spread{Median: med, Min: s[0], Max: s[len(s)-1], N: len(s)}
+}
+
+// MedianIndex returns the index in values of the median value (for an even
+// count, the lower of the two middle values), so that other figures of the
+// same run can be shown next to the median; -1 for no values.
+func MedianIndex(values []float64) int {
+	if len(values) == 0 {
+		return -1
+	}
+	idx := make([]int, len(values))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case values[a] < values[b]:
+			return -1
+		case values[a] > values[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[(len(idx)-1)/2]
+}

@@ -77,3 +77,44 @@ func TestRateAndRatio(t *testing.T) {
 		t.Errorf("ratio of NaN = %v", got)
 	}
 }
+
+func TestSpreads(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want Spread
+	}{
+		{nil, Spread{}},
+		{[]float64{5}, Spread{Median: 5, Min: 5, Max: 5, N: 1}},
+		{[]float64{300, 100, 200}, Spread{Median: 200, Min: 100, Max: 300, N: 3}},
+		{[]float64{4, 1, 3, 2}, Spread{Median: 2.5, Min: 1, Max: 4, N: 4}},
+		{[]float64{7, 7, 1}, Spread{Median: 7, Min: 1, Max: 7, N: 3}},
+	} {
+		in := append([]float64(nil), tc.in...)
+		if got := Spreads(tc.in); got != tc.want {
+			t.Errorf("Spreads(%v) = %+v, want %+v", tc.in, got, tc.want)
+		}
+		for i := range in {
+			if in[i] != tc.in[i] {
+				t.Errorf("Spreads modified its input: %v", tc.in)
+			}
+		}
+	}
+}
+
+func TestMedianIndex(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want int
+	}{
+		{nil, -1},
+		{[]float64{9}, 0},
+		{[]float64{300, 100, 200}, 2},
+		{[]float64{100, 300, 200}, 2},
+		{[]float64{4, 1, 3, 2}, 3}, // lower middle: 2
+		{[]float64{5, 5, 5}, 1},
+	} {
+		if got := MedianIndex(tc.in); got != tc.want {
+			t.Errorf("MedianIndex(%v) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

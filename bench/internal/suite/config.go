@@ -16,6 +16,7 @@ var (
 	ErrBatchSizes = errors.New("suite: batch sizes must be between 1 and 1000")
 	ErrSample     = errors.New("suite: per-message sample must be positive")
 	ErrDurations  = errors.New("suite: phase durations must be positive")
+	ErrRepeats    = errors.New("suite: repeats must be between 1 and 9")
 )
 
 // Config configures a run.
@@ -29,10 +30,21 @@ type Config struct {
 	Out string
 	// Partitions of every topic the suite creates.
 	Partitions int
-	// Clients is the number of concurrent gRPC clients.
+	// Clients is the number of concurrent gRPC clients at batch 1000 and in
+	// the end-to-end phases.
 	Clients int
-	// BatchSizes are the events per Ingest request to measure.
+	// Clients100 is the number of concurrent clients at batch 100.
+	Clients100 int
+	// UnaryClients is the number of concurrent clients sending one event per
+	// unary call (the pattern web middleware produces), to the collector and
+	// to the bare gRPC echo server.
+	UnaryClients int
+	// BatchSizes are the events per Ingest request to measure: 1000 with
+	// Clients, 100 with Clients100, 1 (unary only) with UnaryClients.
 	BatchSizes []int
+	// Repeats is how many times every measurement runs, interleaved
+	// (baseline, candidate, baseline, candidate, ...).
+	Repeats int
 	// StreamWindow is the number of batches in flight per stream.
 	StreamWindow int
 	// IngestCap caps each collector variant's duration.
@@ -40,8 +52,9 @@ type Config struct {
 	// PerMessageSample and PerMessageCap bound each per-message baseline.
 	PerMessageSample int
 	PerMessageCap    time.Duration
-	// E2EEvents caps the end-to-end max-rate phase (also capped by IngestCap).
+	// E2EEvents caps the end-to-end max-rate phase (also capped by E2ECap).
 	E2EEvents int
+	E2ECap    time.Duration
 	// LatencyDuration is the length of each paced latency phase.
 	LatencyDuration time.Duration
 	// Compression and LingerMs are the producer settings the raw producer
@@ -62,8 +75,8 @@ type Config struct {
 	Command string
 }
 
-// DefaultConfig is the full run: sized for steady state on a 2-core box in
-// well under 15 minutes.
+// DefaultConfig is the full run: every measurement three times, sized to
+// finish within 20 minutes on a quiet 2-core box.
 func DefaultConfig() Config {
 	return Config{
 		Mode:             "full",
@@ -71,13 +84,17 @@ func DefaultConfig() Config {
 		Out:              "results",
 		Partitions:       6,
 		Clients:          4,
-		BatchSizes:       []int{1, 100, 1000},
+		Clients100:       64,
+		UnaryClients:     256,
+		BatchSizes:       []int{1000, 100, 1},
+		Repeats:          3,
 		StreamWindow:     4,
-		IngestCap:        20 * time.Second,
+		IngestCap:        10 * time.Second,
 		PerMessageSample: 10_000,
-		PerMessageCap:    20 * time.Second,
+		PerMessageCap:    10 * time.Second,
 		E2EEvents:        1_000_000,
-		LatencyDuration:  20 * time.Second,
+		E2ECap:           15 * time.Second,
+		LatencyDuration:  10 * time.Second,
 		Compression:      "zstd",
 		LingerMs:         5,
 		ProfileSeconds:   10,
@@ -91,10 +108,14 @@ func QuickConfig() Config {
 	c.Events = 5_000
 	c.Partitions = 3
 	c.Clients = 2
+	c.Clients100 = 8
+	c.UnaryClients = 16
+	c.Repeats = 1
 	c.IngestCap = 2 * time.Second
 	c.PerMessageSample = 200
-	c.PerMessageCap = 3 * time.Second
+	c.PerMessageCap = 2 * time.Second
 	c.E2EEvents = 5_000
+	c.E2ECap = 2 * time.Second
 	c.LatencyDuration = 3 * time.Second
 	c.ProfileSeconds = 2
 	return c
@@ -109,8 +130,11 @@ func (c Config) Validate() error {
 	if c.Partitions <= 0 {
 		errs = append(errs, ErrPartitions)
 	}
-	if c.Clients <= 0 {
+	if c.Clients <= 0 || c.Clients100 <= 0 || c.UnaryClients <= 0 {
 		errs = append(errs, ErrClients)
+	}
+	if c.Repeats < 1 || c.Repeats > 9 {
+		errs = append(errs, ErrRepeats)
 	}
 	if len(c.BatchSizes) == 0 {
 		errs = append(errs, ErrBatchSizes)
@@ -124,7 +148,7 @@ func (c Config) Validate() error {
 	if c.PerMessageSample <= 0 {
 		errs = append(errs, ErrSample)
 	}
-	if c.IngestCap <= 0 || c.PerMessageCap <= 0 || c.LatencyDuration <= 0 {
+	if c.IngestCap <= 0 || c.PerMessageCap <= 0 || c.LatencyDuration <= 0 || c.E2ECap <= 0 {
 		errs = append(errs, ErrDurations)
 	}
 	return errors.Join(errs...)

@@ -59,12 +59,12 @@ func TestQuickRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkComplete(t, &back, string(md))
+	checkComplete(t, cfg, &back, string(md))
 }
 
 // checkComplete asserts every scenario ran and every ratio and latency has
 // a value.
-func checkComplete(t *testing.T, rep *report.Report, md string) {
+func checkComplete(t *testing.T, cfg Config, rep *report.Report, md string) {
 	t.Helper()
 	want := map[string]bool{"1": false, "2": false, "3": false, "4": false, "5": false}
 	for _, s := range rep.Scenarios {
@@ -97,13 +97,28 @@ func checkComplete(t *testing.T, rep *report.Report, md string) {
 			ratios[r.Name] = true
 		}
 	}
-	for _, name := range []string{
-		"collector unary, batch 100 / raw producer", "collector stream, batch 1000 / raw producer",
-		"pg-writer / raw COPY", "pg-writer / per-message", "ch-writer / raw native insert", "ch-writer / per-message",
-		"end to end / per-message baseline",
-	} {
+	wantRatios := []string{
+		"pg-writer / raw COPY", "ch-writer / raw native insert",
+		"end to end / per-message baseline, full row", "end to end / per-message baseline, link row",
+		variant{batch: 1, clients: cfg.UnaryClients}.name() + " / echo server",
+	}
+	for _, v := range cfg.variants() {
+		wantRatios = append(wantRatios, v.name()+" / raw producer")
+	}
+	for _, name := range wantRatios {
 		if !ratios[name] {
 			t.Errorf("ratio %q missing", name)
+		}
+	}
+	if len(rep.Targets) != 15 {
+		t.Errorf("%d target lines, want 15", len(rep.Targets))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Met == nil {
+			t.Errorf("target %s not measured: %s", tg.ID, tg.Reason)
+		}
+		if !strings.Contains(md, "| "+tg.ID+" | ") {
+			t.Errorf("latest.md lacks target %s", tg.ID)
 		}
 	}
 	lat := 0

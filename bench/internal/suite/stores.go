@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,17 +31,60 @@ type counter interface {
 	StoredIDs(ctx context.Context, ids []string) ([]string, error)
 }
 
+// ErrCountTimeout is returned when a store does not answer a count in time.
+var ErrCountTimeout = errors.New("store did not answer the row count in time")
+
+// countTimeout bounds one count. Counting a million rows takes a few
+// seconds; ClickHouse 18.16 was seen to leave the distinct count (uniqExact)
+// unanswered for more than ten minutes right after a ch-writer drain, and a
+// benchmark must end with an error that says so rather than hang.
+const countTimeout = 90 * time.Second
+
 // packageStore is a store over a store package.
 type packageStore struct {
-	name string
-	s    counter
+	name    string
+	s       counter
+	timeout time.Duration
 }
 
 func (p packageStore) Name() string { return p.name }
 
+// Count returns the store's row count. It returns ErrCountTimeout after
+// p.timeout even when the driver does not give up on its own (the query is
+// then left to finish or fail in the background).
 func (p packageStore) Count(ctx context.Context) (int64, error) {
-	rows, _, err := p.s.Counts(ctx)
-	return rows, err
+	return boundedCount(ctx, p.name, p.timeout, func(ctx context.Context) (int64, error) {
+		rows, _, err := p.s.Counts(ctx)
+		return rows, err
+	})
+}
+
+// boundedCount runs count with a deadline of d and returns when the deadline
+// passes, whether or not count has returned.
+func boundedCount(ctx context.Context, name string, d time.Duration, count func(context.Context) (int64, error)) (int64, error) {
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := count(cctx)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil && cctx.Err() != nil && ctx.Err() == nil {
+			return 0, fmt.Errorf("%s: count rows (SELECT count() FINAL and uniqExact(event_id) through the store package): no answer within %v: %w", name, d, ErrCountTimeout)
+		}
+		return r.n, r.err
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, fmt.Errorf("%s: count rows (SELECT count() FINAL and uniqExact(event_id) through the store package): no answer within %v: %w", name, d, ErrCountTimeout)
+	}
 }
 
 func (p packageStore) Visible(ctx context.Context, ids []string, _ time.Time) ([]string, error) {
@@ -56,7 +100,7 @@ func openPGStore(ctx context.Context, url string) (st store, close func(), err e
 	if err != nil {
 		return nil, nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	return packageStore{"postgres", p}, func() { _ = p.Close() }, nil
+	return packageStore{"postgres", p, countTimeout}, func() { _ = p.Close() }, nil
 }
 
 // openCHStore opens the ClickHouse store of database db as the suite reads
@@ -68,7 +112,7 @@ func openCHStore(ctx context.Context, addr, db string) (st store, close func(), 
 	if err != nil {
 		return nil, nil, fmt.Errorf("open clickhouse store: %w", err)
 	}
-	return packageStore{"clickhouse", c}, func() { _ = c.Close() }, nil
+	return packageStore{"clickhouse", c, countTimeout}, func() { _ = c.Close() }, nil
 }
 
 // poller records, for every marker event, the time from its Ingest

@@ -2,6 +2,8 @@ package suite
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,5 +57,42 @@ func TestPollerMeasuresAckToVisible(t *testing.T) {
 		if lat[i] < want || lat[i] > want+time.Second {
 			t.Errorf("latency %d = %v, want a little over %v", i, lat[i], want)
 		}
+	}
+}
+
+// hangingCounter never answers, like ClickHouse 18.16's uniqExact once did,
+// and ignores its context.
+type hangingCounter struct{ release chan struct{} }
+
+func (h hangingCounter) Counts(context.Context) (int64, int64, error) {
+	<-h.release
+	return 0, 0, nil
+}
+
+func (h hangingCounter) StoredIDs(context.Context, []string) ([]string, error) { return nil, nil }
+
+func TestCountTimesOutOnAHangingStore(t *testing.T) {
+	h := hangingCounter{release: make(chan struct{})}
+	defer close(h.release)
+	st := packageStore{name: "clickhouse", s: h, timeout: 50 * time.Millisecond}
+	began := time.Now()
+	_, err := st.Count(context.Background())
+	if !errors.Is(err, ErrCountTimeout) || !strings.Contains(err.Error(), "clickhouse") {
+		t.Fatalf("Count = %v, want ErrCountTimeout naming the store", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("Count returned after %v, want about the 50 ms timeout", d)
+	}
+}
+
+func TestCountPassesAnswers(t *testing.T) {
+	n, err := boundedCount(context.Background(), "x", time.Second, func(context.Context) (int64, error) { return 42, nil })
+	if n != 42 || err != nil {
+		t.Errorf("boundedCount = %d, %v", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := boundedCount(ctx, "x", time.Second, func(ctx context.Context) (int64, error) { <-ctx.Done(); return 0, ctx.Err() }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled caller: err = %v, want context.Canceled (not a timeout)", err)
 	}
 }

@@ -28,12 +28,11 @@ const (
 	mRawProducer = "raw producer (confluent-kafka-go)"
 	mPGWriter    = "pg-writer drain"
 	mPGRaw       = "raw COPY (PostgreSQL)"
-	mPGPerMsg    = "per-message baseline (PostgreSQL)"
 	mCHWriter    = "ch-writer drain"
 	mCHRaw       = "raw native insert (ClickHouse)"
-	mCHPerMsg    = "per-message baseline (ClickHouse)"
 	mE2E         = "end to end, both stores"
-	mE2EPerMsg   = "per-message baseline, slower store"
+	mPerMsgFull  = "per-message baseline, both stores, full row"
+	mPerMsgLink  = "per-message baseline, both stores, link row (link, method, time)"
 )
 
 type runner struct {
@@ -81,6 +80,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 	defer func() { _ = os.RemoveAll(tmp) }()
 	r := &runner{cfg: cfg, log: logger, st: st, root: root, binDir: filepath.Join(tmp, "bin"), logDir: filepath.Join(tmp, "logs"),
 		bins: map[string]string{}, binErr: map[string]error{}}
+	r.buildEcho(ctx)
 	for _, d := range []string{r.binDir, r.logDir, cfg.Out} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)
@@ -123,6 +123,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 	runtime.GC()
 	r.scenario(ctx, "4", "End to end: Ingest to both stores", r.endToEnd)
 	r.rep.Scenarios = append(r.rep.Scenarios, r.resources())
+	r.rep.Targets = evaluateTargets(r.rep, r.cfg, r.res)
 
 	r.rep.WallSeconds = time.Since(start).Seconds()
 	r.notes()
@@ -140,9 +141,12 @@ func (r *runner) setup(ctx context.Context) {
 		CPUModel: stack.CPUModel(), Cores: runtime.NumCPU(), LoadAvgAtStart: stack.LoadAvg(), GoVersion: runtime.Version(),
 		KafkaVersion: v.Kafka, LibrdkafkaVersion: v.Librdkafka, PostgresVersion: v.Postgres, ClickHouseVersion: v.ClickHouse,
 		Events: r.cfg.Events, Partitions: r.cfg.Partitions,
-		Compression:      fmt.Sprintf("%s, linger %d ms, acks=all, idempotent (collector and raw producer alike)", r.cfg.Compression, r.cfg.LingerMs),
-		Clients:          r.cfg.Clients,
+		Compression: fmt.Sprintf("%s, linger %d ms, acks=all, idempotent (collector and raw producer alike)", r.cfg.Compression, r.cfg.LingerMs),
+		Clients:     r.cfg.Clients,
+		ClientPlan: fmt.Sprintf("batch 1000: %d clients, batch 100: %d clients, batch 1 (unary): %d clients; end to end: %d clients",
+			r.cfg.Clients, r.cfg.Clients100, r.cfg.UnaryClients, r.cfg.Clients),
 		BatchSizes:       r.cfg.BatchSizes,
+		Repeats:          r.cfg.Repeats,
 		WriterBatch:      batch,
 		PerMessageSample: r.cfg.PerMessageSample,
 		PhaseCapSeconds:  r.cfg.IngestCap.Seconds(),
@@ -160,6 +164,17 @@ func (r *runner) build(ctx context.Context) {
 		}
 		r.bins[name] = bin
 	}
+}
+
+// buildEcho builds the bare gRPC echo server (bench/cmd/footprint-echo).
+func (r *runner) buildEcho(ctx context.Context) {
+	bin, err := svc.BuildDir(ctx, filepath.Join(r.root, "bench", "cmd", svc.Echo), r.binDir, svc.Echo)
+	if err != nil {
+		r.log.Warn("echo server not available", "err", err)
+		r.binErr[svc.Echo] = err
+		return
+	}
+	r.bins[svc.Echo] = bin
 }
 
 // scenario runs fn and records its outcome; a failed scenario does not stop
@@ -326,11 +341,11 @@ func (r *runner) profile(ctx context.Context, p *svc.Process, file string, secon
 }
 
 func (r *runner) resources() report.Scenario {
-	s := report.Scenario{ID: "5", Title: "Resources per process and phase", Status: report.StatusOK, Resources: r.res,
+	s := report.Scenario{ID: "5", Title: "Resources per process and phase", Status: report.StatusOK, Resources: report.MergeResources(r.res),
 		Notes: []string{
-			"Peak RSS is VmHWM from /proc/<pid>/status: the peak since the process started (each service is started fresh per scenario). CPU seconds are utime+stime from /proc/<pid>/stat spent during the phase.",
+			"Peak RSS is VmHWM from /proc/<pid>/status: the peak since the process started (each service is started fresh for every run of a collector variant, a writer drain and an end-to-end round). CPU seconds are utime+stime from /proc/<pid>/stat spent during the phase. A phase that ran several times shows the largest peak of its runs and the CPU and wall seconds summed over them.",
 			"The stack's servers are shown too, so the table tells where the machine's two cores went: PostgreSQL sums all its processes (including exited backends) and shows the largest single process's peak RSS.",
-			"footprint-bench is this command: the gRPC clients, the raw producer and the per-message consumers.",
+			"footprint-bench is this command: the gRPC clients, the raw producer and the per-message consumers. footprint-echo is the bare gRPC echo server.",
 		}}
 	if len(r.res) == 0 {
 		s.Status = report.StatusFailed
@@ -343,9 +358,9 @@ func (r *runner) notes() {
 	r.rep.Notes = append(r.rep.Notes,
 		"Everything runs on one machine: Kafka, PostgreSQL, ClickHouse, the services and the load generator share the same cores, so absolute numbers are lower than on dedicated hosts; the ratios compare runs made minutes apart on the same box.",
 		fmt.Sprintf("Load average at start: %s; at end: %s. Other work on the machine shows up as noise of several percent between runs.", r.rep.Setup.LoadAvgAtStart, stack.LoadAvg()),
-		fmt.Sprintf("Per-message baselines (consume one message, INSERT it as its own transaction, commit its offset synchronously) run on a sample of at most %d messages or %v per store and are reported as a rate: at about one message per millisecond a full drain would take too long.", r.cfg.PerMessageSample, r.cfg.PerMessageCap),
+		fmt.Sprintf("Every measurement ran %d times, interleaved (baseline, candidate, baseline, candidate, ...); a rate is the median of its runs with their min and max, and every ratio divides medians of this run.", r.cfg.Repeats),
+		fmt.Sprintf("The per-message baselines follow the original design (auto-commit consumer; per message one INSERT and commit into PostgreSQL and one INSERT into ClickHouse, in the same loop) and run on a sample of at most %d messages or %v, reported as a rate: at a few hundred messages per second a full drain would take too long.", r.cfg.PerMessageSample, r.cfg.PerMessageCap),
 		"Raw COPY and raw native insert load exactly the rows the writer stored (read back from its table) into the same table definition, so the ratio isolates what the writer adds: Kafka consumption, decoding, batching, dedup and offset commits.",
 		"Writer drain rates are timed from the writer's /readyz to its written counter reaching the pre-filled count (confirmed by counting rows), so they include the consumer group join.",
-		"The end-to-end per-message baseline is the slower of the two per-message consumers: the original system ran one per store, so the slower store bounds it.",
 	)
 }

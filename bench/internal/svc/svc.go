@@ -28,6 +28,8 @@ const (
 	Collector = "collector"
 	PGWriter  = "pg-writer"
 	CHWriter  = "ch-writer"
+	// Echo is the bench's bare gRPC echo server (bench/cmd/footprint-echo).
+	Echo = "footprint-echo"
 )
 
 // ErrNotBuilt is returned when a service has no main package yet.
@@ -37,7 +39,12 @@ var ErrNotBuilt = errors.New("service has no main package")
 // binary path. It builds in workspace mode (go.work at the root), like
 // `make build`.
 func Build(ctx context.Context, repoRoot, binDir, name string) (string, error) {
-	dir := filepath.Join(repoRoot, "services", name)
+	return BuildDir(ctx, filepath.Join(repoRoot, "services", name), binDir, name)
+}
+
+// BuildDir compiles the main package in or under dir (the shortest import
+// path) into binDir/name and returns the binary path.
+func BuildDir(ctx context.Context, dir, binDir, name string) (string, error) {
 	list := exec.CommandContext(ctx, "go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...")
 	list.Dir = dir
 	out, err := list.Output()
