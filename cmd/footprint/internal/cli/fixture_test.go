@@ -145,7 +145,15 @@ func (f *fixture) produce(t *testing.T, events ...*eventv1.Event) {
 
 func (f *fixture) produceRaw(t *testing.T, p *kafkaio.Producer, key, value []byte) {
 	t.Helper()
-	if _, err := p.Send(context.Background(), &kafka.Message{
+	if err := f.sendEvent(p, key, value); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendEvent sends one event message as the collector does and waits for
+// its acknowledgement.
+func (f *fixture) sendEvent(p *kafkaio.Producer, key, value []byte) error {
+	_, err := p.Send(context.Background(), &kafka.Message{
 		TopicPartition: kafka.TopicPartition{Topic: &f.topic, Partition: kafka.PartitionAny},
 		Key:            key, Value: value,
 		Headers: []kafka.Header{
@@ -153,9 +161,8 @@ func (f *fixture) produceRaw(t *testing.T, p *kafkaio.Producer, key, value []byt
 			{Key: wire.HeaderSchema, Value: []byte(wire.SchemaEvent)},
 			{Key: wire.HeaderSchemaVersion, Value: []byte(wire.SchemaVersion)},
 		},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
+	return err
 }
 
 // counts returns the site's distinct events in PostgreSQL and ClickHouse.

@@ -17,6 +17,12 @@ import (
 // buildWriter builds the pg-writer binary from the working tree.
 func buildWriter(t *testing.T) string {
 	t.Helper()
+	return buildService(t, "pg-writer")
+}
+
+// buildService builds services/<name> from the working tree.
+func buildService(t *testing.T, name string) string {
+	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -30,26 +36,34 @@ func buildWriter(t *testing.T) string {
 		}
 		dir = filepath.Dir(dir)
 	}
-	out := filepath.Join(t.TempDir(), "pg-writer")
+	out := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = filepath.Join(dir, "services", "pg-writer")
+	cmd.Dir = filepath.Join(dir, "services", name)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build pg-writer: %v\n%s", err, b)
+		t.Fatalf("build %s: %v\n%s", name, err, b)
 	}
 	return out
 }
 
 // startWriterBinary runs pg-writer on the fixture's topic and database in group.
-func (f *fixture) startWriterBinary(t *testing.T, bin, group string) *testenv.Process {
+func (f *fixture) startWriterBinary(t *testing.T, bin, group string, env ...string) *testenv.Process {
+	t.Helper()
+	return f.startService(t, "pg-writer", bin, append([]string{"FOOTPRINT_WRITER_GROUP=" + group, "FOOTPRINT_PG_URL=" + f.pgURL}, env...)...)
+}
+
+// startService runs a writer binary on the fixture's topics with env added
+// and waits until it is ready.
+func (f *fixture) startService(t *testing.T, name, bin string, env ...string) *testenv.Process {
 	t.Helper()
 	admin := testenv.FreeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "FOOTPRINT_KAFKA_BROKERS="+f.brokers, "FOOTPRINT_KAFKA_TOPIC="+f.topic,
-		"FOOTPRINT_KAFKA_DLQ_TOPIC="+f.dlq, "FOOTPRINT_WRITER_GROUP="+group, "FOOTPRINT_PG_URL="+f.pgURL,
+		"FOOTPRINT_KAFKA_DLQ_TOPIC="+f.dlq, "FOOTPRINT_ERASURE_TOPIC="+f.erasures,
 		"FOOTPRINT_WRITER_BATCH_MAX_WAIT=50ms", "FOOTPRINT_ADMIN_ADDR="+admin)
-	p := testenv.StartTestProcess(t, "pg-writer", cmd, admin)
+	cmd.Env = append(cmd.Env, env...)
+	p := testenv.StartTestProcess(t, name, cmd, admin)
 	if err := p.WaitReady(context.Background(), time.Minute); err != nil {
-		t.Fatalf("pg-writer not ready: %v\n%s", err, p.LogTail(4000))
+		t.Fatalf("%s not ready: %v\n%s", name, err, p.LogTail(4000))
 	}
 	return p
 }
