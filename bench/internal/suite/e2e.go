@@ -28,7 +28,8 @@ type faithfulStores struct {
 }
 
 // endToEnd is scenario 4. Per round: the faithful per-message baseline on
-// the full row, then on the original's three-column row, then Footprint end
+// the full row and on the original's three-column row (in alternating
+// order), then Footprint end
 // to end (fresh topic, databases and services) at maximum rate, then the
 // latency phases at 50% and 90% of that round's rate.
 func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
@@ -53,11 +54,21 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	ser := newSeries()
 	var lats []report.Latency
 	err = interleave(ctx, r.cfg.Repeats, []step{
-		{name: mPerMsgFull, run: func(ctx context.Context, round int) error {
-			return r.perMessage(ctx, round, fs, baseline.ShapeFull, mPerMsgFull, ser)
-		}},
-		{name: mPerMsgLink, run: func(ctx context.Context, round int) error {
-			return r.perMessage(ctx, round, fs, baseline.ShapeLink, mPerMsgLink, ser)
+		{name: "per-message baselines", run: func(ctx context.Context, round int) error {
+			// The two variants swap places every round, so neither always
+			// follows the previous round's end-to-end load (background
+			// merges, vacuum).
+			var errs []error
+			for _, shape := range shapeOrder(round) {
+				name := mPerMsgFull
+				if shape == baseline.ShapeLink {
+					name = mPerMsgLink
+				}
+				if err := r.perMessage(ctx, round, fs, shape, name, ser); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				}
+			}
+			return errors.Join(errs...)
 		}},
 		{name: mE2E, run: func(ctx context.Context, round int) error {
 			l, err := r.e2eRound(ctx, round, ser)
@@ -77,6 +88,15 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 		fmt.Sprintf("Latency runs are paced (open loop) unary Ingest calls; the first event of every batch is a marker whose id is polled in each store every 50 ms, so a latency is late by at most one poll interval plus one query. The writers' batch wait (%v by default) bounds the latency from below under light load. Each round's paced rates are taken from that round's maximum rate.", sink.DefaultConfig("").BatchMaxWait),
 	)
 	return err
+}
+
+// shapeOrder is the order of the per-message variants in a round: the full
+// row first in even rounds, the link row first in odd ones.
+func shapeOrder(round int) []baseline.Shape {
+	if round%2 == 1 {
+		return []baseline.Shape{baseline.ShapeLink, baseline.ShapeFull}
+	}
+	return []baseline.Shape{baseline.ShapeFull, baseline.ShapeLink}
 }
 
 // perMessage measures the faithful per-message baseline of one shape.

@@ -58,3 +58,12 @@ func TestSeriesMedians(t *testing.T) {
 		t.Errorf("base = %+v", ms[1])
 	}
 }
+
+func TestShapeOrderAlternates(t *testing.T) {
+	if a, b := shapeOrder(0), shapeOrder(1); a[0] == b[0] || a[1] != b[0] || len(a) != 2 || len(b) != 2 {
+		t.Errorf("round 0 %v, round 1 %v: want both variants, swapped", a, b)
+	}
+	if a, c := shapeOrder(0), shapeOrder(2); !reflect.DeepEqual(a, c) {
+		t.Errorf("round 2 %v, want round 0's order %v", c, a)
+	}
+}
