@@ -9,6 +9,10 @@ export PATH := $(TOOLS_BIN):$(PATH)
 # dependencies never leak into the services' build list.
 BUF := $(TOOLS_BIN)/buf
 STACK := deploy/local/stack.sh
+# `make up PROFILE=cluster`: the local multi-node profile (deploy/local/cluster.sh, docs/deploy.md).
+ifdef PROFILE
+export FOOTPRINT_STACK_PROFILE := $(PROFILE)
+endif
 # What `buf breaking` compares the schemas with: main (on a branch), or the
 # previous commit when we are on main itself. Override with BREAKING_AGAINST=<buf input>.
 BREAKING_AGAINST ?=

@@ -12,6 +12,11 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$REPO/deploy/local"
+# The multi-node profile (docs/deploy.md) has its own script, ports and data dir; it sources
+# this file for its functions, so the switch and the command below run only when executed.
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ "${FOOTPRINT_STACK_PROFILE:-}" = cluster ]; then
+	exec bash "$HERE/cluster.sh" "$@"
+fi
 STACK=${FOOTPRINT_STACK_DIR:-$REPO/.stack}
 LOGS="$STACK/logs"
 PIDS="$STACK/pids"
@@ -428,6 +433,8 @@ cmd_status() {
 	done
 	return $rc
 }
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi # sourced by cluster.sh
 
 # One stack command at a time: parallel `make up` calls would race on ports and data dirs.
 mkdir -p "$STACK"

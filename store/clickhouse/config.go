@@ -8,7 +8,6 @@ package clickhouse
 
 import (
 	"errors"
-	"net"
 	"time"
 
 	"github.com/footprint/footprint/internal/envconfig"
@@ -17,7 +16,7 @@ import (
 
 // Named configuration errors (and upkeep.ErrKeep, upkeep.ErrEvery).
 var (
-	ErrAddr     = errors.New("clickhouse store: addr must be host:port")
+	ErrAddr     = errors.New("clickhouse store: addr must be host:port (or a comma-separated list of them)")
 	ErrDatabase = errors.New("clickhouse store: database is required")
 )
 
@@ -28,6 +27,8 @@ type Config struct {
 	// Database holds the events, the keys and the migration table.
 	Database       string
 	User, Password string
+	// Cluster: empty Name for one server (cluster.go).
+	Cluster Cluster
 	// Upkeep: Keep is in months (monthly partitions).
 	Upkeep upkeep.Schedule
 }
@@ -45,6 +46,7 @@ func (c Config) FromEnv(env *envconfig.Reader) Config {
 	} {
 		env.String(name, dst)
 	}
+	c.Cluster = c.Cluster.FromEnv(env)
 	c.Upkeep = c.Upkeep.FromEnv(env, "FOOTPRINT_CH_RETENTION_MONTHS", "FOOTPRINT_CH_MAINTENANCE_INTERVAL")
 	return c
 }
@@ -54,8 +56,8 @@ func (c Config) Maintenance() time.Duration { return c.Upkeep.Maintenance() }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {
-	errs := []error{c.Upkeep.Validate()}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	errs := []error{c.Upkeep.Validate(), c.Cluster.validate(c.Database)}
+	if !validAddrs(c.Addr) {
 		errs = append(errs, ErrAddr)
 	}
 	if c.Database == "" {

@@ -35,7 +35,8 @@ type Store struct {
 
 func options(cfg Config, database string) *ch.Options {
 	return &ch.Options{
-		Addr:     []string{cfg.Addr},
+		// One address, or a list on a cluster (cluster.go).
+		Addr:     addrs(cfg.Addr),
 		Protocol: ch.Native, // HTTP fails against 18.16 (client_protocol_version)
 		Auth:     ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
 		// Fail fast while the server is unreachable so the loop's backoff
@@ -96,7 +97,7 @@ func (s *Store) migrateTo(ctx context.Context, target uint32) error {
 	if err := s.ensureDatabase(ctx); err != nil {
 		return err
 	}
-	if err := s.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if err := s.migrationExec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version UInt32, name String, applied_at DateTime
 	) ENGINE = MergeTree ORDER BY version`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
@@ -127,7 +128,7 @@ func (s *Store) migrateTo(ctx context.Context, target uint32) error {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
 		for _, stmt := range splitStatements(string(body)) {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.migrationExec(ctx, stmt); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
 		}
@@ -146,7 +147,7 @@ func (s *Store) migrateTo(ctx context.Context, target uint32) error {
 		}
 		s.log.Info("applied migration", "version", v, "name", name)
 	}
-	return nil
+	return s.ensureDistributed(ctx)
 }
 
 // splitStatements drops comment lines and splits on semicolons that end a line.

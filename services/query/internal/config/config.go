@@ -241,7 +241,7 @@ func Vars() []Var {
 			func(c *Config) *string { return &c.PostgresURL }),
 		str("FOOTPRINT_QUERY_PG_SCHEMA", "PostgreSQL schema holding the events table.",
 			func(c *Config) *string { return &c.PostgresSchema }),
-		str("FOOTPRINT_QUERY_CH_ADDR", "ClickHouse native protocol address.",
+		str("FOOTPRINT_QUERY_CH_ADDR", "ClickHouse native protocol address, or a comma-separated list of replicas tried in order.",
 			func(c *Config) *string { return &c.ClickHouseAddr }),
 		str("FOOTPRINT_QUERY_CH_DATABASE", "ClickHouse database holding the events table.",
 			func(c *Config) *string { return &c.ClickHouseDatabase }),

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -25,7 +26,9 @@ type ClickHouseOptions struct {
 // profile of footprint_reader refuses to let a client change them.
 func OpenClickHouse(o ClickHouseOptions) (*ClickHouse, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:         []string{o.Addr},
+		// A comma-separated list on a cluster: the driver dials them in order,
+		// so a dead replica fails over to the next (docs/deploy.md).
+		Addr:         strings.Split(o.Addr, ","),
 		Auth:         clickhouse.Auth{Database: o.Database, Username: o.User, Password: o.Password},
 		MaxOpenConns: o.MaxConns,
 		MaxIdleConns: o.MaxConns,
