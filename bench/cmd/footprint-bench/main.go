@@ -32,6 +32,11 @@ func main() {
 }
 
 func run(args []string) error {
+	// `footprint-bench dashboards ...`: PostgreSQL vs ClickHouse on the
+	// dashboard's queries (dashboards.go, bench/internal/dashboards).
+	if len(args) > 0 && args[0] == "dashboards" {
+		return runDashboards(args[1:])
+	}
 	fs := flag.NewFlagSet("footprint-bench", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "smoke run with tiny sizes (seconds; for CI): every scenario and ratio, meaningless numbers")
 	def := suite.DefaultConfig()

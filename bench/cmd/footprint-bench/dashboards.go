@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/footprint/footprint/bench/internal/dashboards"
+)
+
+// runDashboards is the `dashboards` subcommand (issue 12): PostgreSQL
+// against ClickHouse on the web dashboard's query set. It writes
+// <out>/dashboards.{md,json,png}.
+func runDashboards(args []string) error {
+	fs := flag.NewFlagSet("footprint-bench dashboards", flag.ContinueOnError)
+	def := dashboards.DefaultConfig()
+	quick := fs.Bool("quick", false, "smoke run for CI: 100k events, 3 reps; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
+	events := fs.Int("events", 0, "one data set of this many events instead of the scaling sizes")
+	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve (default 1000000,3000000,10000000)")
+	reps := fs.Int("reps", def.Budget.Reps, "timed repetitions per query and store")
+	minReps := fs.Int("min-reps", def.Budget.Min, "repetitions a query gets even when they exceed the per-query budget")
+	perQuery := fs.Duration("query-budget", def.Budget.PerQuery, "time budget per query and store; fewer reps (at least --min-reps) when reps x warm-up cost exceeds it")
+	seed := fs.Uint64("seed", def.Data.Seed, "data set seed")
+	batch := fs.Int("batch", def.Batch, "events per WriteBatch")
+	out := fs.String("out", "results", "results directory")
+	keep := fs.Bool("keep", false, "keep the bench databases")
+	verbose := fs.Bool("v", false, "debug logging (every query's timing)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := def
+	if *quick {
+		cfg = dashboards.QuickConfig()
+	}
+	if *events > 0 {
+		cfg.Sizes = []int{*events}
+	}
+	if *sizes != "" {
+		cfg.Sizes = nil
+		for _, f := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("--sizes: %w", err)
+			}
+			cfg.Sizes = append(cfg.Sizes, n)
+		}
+	}
+	if !*quick {
+		cfg.Budget = dashboards.Budget{Reps: *reps, Min: *minReps, PerQuery: *perQuery}
+	}
+	cfg.Data.Seed, cfg.Batch, cfg.Keep = *seed, *batch, *keep
+	cfg.Out = *out
+	if *quick {
+		cfg.Out = filepath.Join(*out, "quick")
+	}
+	cfg.Command = "footprint-bench dashboards " + strings.Join(args, " ")
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	began := time.Now()
+	rep, err := dashboards.Run(ctx, cfg, logger)
+	if rep != nil {
+		if werr := rep.Write(cfg.Out); werr != nil {
+			return werr
+		}
+		logger.Info("results written", "dir", cfg.Out, "wall_seconds", int(time.Since(began).Seconds()))
+	}
+	return err
+}
