@@ -41,6 +41,10 @@ test: infra lint checkgenerate build ## Bring up the stack; lint, check generate
 bench: up ## Run the benchmark suite, write bench/results/latest.{md,json,png}
 	cd bench && go run ./cmd/footprint-bench --out results $(BENCH_FLAGS)
 
+.PHONY: bench-dashboards
+bench-dashboards: infra ## PostgreSQL vs ClickHouse on the dashboard's queries, write bench/results/dashboards.{md,json,png} (DASHBOARDS_FLAGS=--quick or --sizes 1000000,3000000)
+	cd bench && go run ./cmd/footprint-bench dashboards --out results $(DASHBOARDS_FLAGS)
+
 .PHONY: bench-notifier
 bench-notifier: up ## Notifier latency, Ingest ack -> Subscribe receive, at a steady load (NOTIFIER_BENCH_FLAGS=-rate 50 -duration 20s)
 	cd services/notifier && go run ./cmd/notifier-bench $(NOTIFIER_BENCH_FLAGS)
