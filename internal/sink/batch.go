@@ -31,12 +31,14 @@ func (b *batch) reset() {
 	*b = batch{seen: make(map[string]struct{}), offsets: make(map[tpKey]kafka.Offset)}
 }
 
-// count records one consumed message (events, duplicates and dead letters
-// alike, so the limits bound memory whatever the mix) and returns its
-// partition.
-func (b *batch) count(msg *kafka.Message) tpKey {
+// count records one consumed message, polled at polledAt (events,
+// duplicates and dead letters alike, so the limits bound memory whatever the
+// mix), and returns its partition. The batch's age counts from its first
+// message's poll, also when that message was carried over from the flush
+// of the batch before.
+func (b *batch) count(msg *kafka.Message, polledAt time.Time) tpKey {
 	if b.msgs == 0 {
-		b.first = time.Now()
+		b.first = polledAt
 	}
 	b.msgs++
 	b.bytes += len(msg.Value)

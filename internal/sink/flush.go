@@ -63,33 +63,36 @@ func (r *retrier) failed(step string, err error) (bool, error) {
 // rejects go to the DLQ. It reports whether the flush goes on.
 func (l *Loop) writeStep(r *retrier) (bool, error) {
 	for len(l.b.events) > 0 {
-		start := time.Now()
-		rejected, err := l.writeIsolating(l.b.events)
-		if err == nil {
-			l.storeWrote(start, len(rejected))
-			for i, reason := range rejected {
-				d := l.deadLetter(l.b.evMsgs[i], "store rejected: "+reason.Error())
-				l.log.Warn("event rejected by the store sent to dlq", "event_id", l.b.events[i].GetEventId(), "reason", d.reason)
-			}
+		res, dropped, err := l.writeWhilePolling(r, l.b.events)
+		if dropped || err != nil {
+			return false, err
+		}
+		if res.err == nil {
+			l.wrote(res)
 			return true, nil
 		}
-		l.storeFailed(err)
-		if again, ferr := r.failed("store write", err); !again {
+		l.storeFailed(res.err)
+		if again, ferr := r.failed("store write", res.err); !again {
 			return false, ferr
 		}
 	}
 	return true, nil
 }
 
-// storeWrote records a successful write (metrics, readiness).
-func (l *Loop) storeWrote(start time.Time, rejected int) {
-	l.m.writeSecs.Observe(time.Since(start).Seconds())
+// wrote records a successful write of the batch (metrics, readiness) and
+// sends the events the store rejected to the DLQ.
+func (l *Loop) wrote(res writeResult) {
+	l.m.writeSecs.Observe(res.took.Seconds())
 	l.m.batchSize.Observe(float64(len(l.b.events)))
-	l.m.written.Add(float64(len(l.b.events) - rejected))
+	l.m.written.Add(float64(len(l.b.events) - len(res.rejected)))
 	if l.storeErr.Swap(nil) != nil {
 		l.log.Info("store is back")
 	}
 	l.m.storeUp.Set(1)
+	for i, reason := range res.rejected {
+		d := l.deadLetter(l.b.evMsgs[i], "store rejected: "+reason.Error())
+		l.log.Warn("event rejected by the store sent to dlq", "event_id", l.b.events[i].GetEventId(), "reason", d.reason)
+	}
 }
 
 // storeFailed records a failed write: /readyz reports it until the next
@@ -153,8 +156,8 @@ func (l *Loop) nextBatch() {
 	l.carry = nil
 	l.b.reset()
 	l.resumeAll()
-	for _, msg := range carry {
-		l.add(msg)
+	for _, p := range carry {
+		l.add(p)
 	}
 }
 

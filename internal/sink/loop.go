@@ -11,8 +11,9 @@
 //     written but not committed (crash, rebalance) is written again safely.
 //   - Store outage: the assigned partitions are paused, the batch is retried
 //     with capped exponential backoff while the consumer keeps polling (group
-//     membership, rebalances), nothing is skipped, memory stays bounded by one
-//     batch plus librdkafka's prefetch, and consumption resumes by itself.
+//     membership, rebalances), nothing is skipped, memory stays bounded by two
+//     batches (the one written and the next, decoded meanwhile: pipeline.go)
+//     plus librdkafka's prefetch, and consumption resumes by itself.
 //   - Poison messages go to the DLQ topic with headers from internal/wire;
 //     their offsets are committed only after the DLQ acknowledged them, so the
 //     partition keeps flowing and nothing vanishes.
@@ -73,7 +74,8 @@ type Loop struct {
 	// State below is owned by the goroutine in Run (the rebalance callback
 	// runs inside Poll on that goroutine).
 	b                batch
-	carry            []*kafka.Message // polled while paused, processed after the batch
+	carry            []polled // polled during the flush (pipeline.go), processed after the batch
+	inflight         chan writeResult // the write in flight while the flush polls (pipeline.go)
 	paused           []kafka.TopicPartition
 	inFlush          bool
 	dropped          bool // a revocation dropped the batch while it was being flushed
@@ -180,7 +182,7 @@ func (l *Loop) handle(ev kafka.Event) error {
 			l.log.Warn("consume error", "err", e.TopicPartition.Error)
 			return nil
 		}
-		l.add(e)
+		l.add(l.decode(e))
 	case kafka.Error:
 		if e.IsFatal() {
 			return fmt.Errorf("kafka consumer fatal: %w", e)
@@ -192,16 +194,16 @@ func (l *Loop) handle(ev kafka.Event) error {
 	return nil
 }
 
-// add puts one message into the batch, or sends it to the DLQ.
-func (l *Loop) add(msg *kafka.Message) {
+// add puts one decoded message into the batch, or sends it to the DLQ.
+func (l *Loop) add(p polled) {
+	msg := p.msg
 	l.m.consumed.Inc()
 	l.age.consumed(msg) // O, issue 14
-	tp := l.b.count(msg)
-	ev, err := l.dec.Decode(msg.Value)
-	if err != nil {
-		d := l.deadLetter(msg, err.Error())
+	tp := l.b.count(msg, p.at)
+	if p.err != nil {
+		d := l.deadLetter(msg, p.err.Error())
 		l.log.Warn("poison message sent to dlq", "partition", tp.partition, "offset", int64(msg.TopicPartition.Offset), "reason", d.reason)
 		return
 	}
-	l.b.addEvent(ev, msg)
+	l.b.addEvent(p.ev, msg)
 }

@@ -2,10 +2,8 @@ package sink
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
 
 // While the store fails, the loop pauses its partitions and keeps polling
@@ -27,17 +25,8 @@ func (l *Loop) wait(ctx context.Context, d time.Duration) error {
 		if left <= 0 {
 			return nil
 		}
-		ev := l.consumer.Poll(int(min(left, 100*time.Millisecond)/time.Millisecond) + 1)
-		switch e := ev.(type) {
-		case *kafka.Message:
-			if e.TopicPartition.Error == nil {
-				l.carry = append(l.carry, e)
-			}
-		case kafka.Error:
-			if e.IsFatal() {
-				return fmt.Errorf("kafka consumer fatal: %w", e)
-			}
-			l.log.Warn("kafka consumer error", "err", e)
+		if err := l.pollAside(min(left, 100*time.Millisecond) + time.Millisecond); err != nil {
+			return err
 		}
 		if l.dropped {
 			return nil

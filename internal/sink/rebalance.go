@@ -17,8 +17,11 @@ func (l *Loop) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 		l.log.Info("partitions revoked", "partitions", partitionList(e.Partitions), "lost", c.AssignmentLost())
 		switch {
 		case l.inFlush:
-			// Revoked while retrying a failing store: give the batch up.
-			l.drop("revoked during store outage")
+			// Revoked while the batch was being flushed: a write in flight
+			// that succeeds is committed once; a failing store's batch is
+			// given up.
+			l.finishRevokedWrite()
+			l.drop("revoked during a flush")
 		case c.AssignmentLost():
 			l.drop("assignment lost")
 		case l.b.msgs > 0:
