@@ -20,7 +20,7 @@ import (
 func (f *fixture) startWriter(t *testing.T, group string, maxPropertyValue int) (stop func()) {
 	t.Helper()
 	cfg := sink.DefaultConfig("pg_writer")
-	cfg.Brokers, cfg.Topic, cfg.DLQTopic, cfg.Group = f.brokers, f.topic, f.dlq, group
+	cfg.Brokers, cfg.Topic, cfg.DLQTopic, cfg.Group, cfg.ErasureTopic = f.brokers, f.topic, f.dlq, group, f.erasures
 	cfg.BatchMaxWait = 50 * time.Millisecond
 	cfg.Limits.MaxPropertyValueLength = maxPropertyValue
 	loop, err := sink.New(cfg, f.pg, prometheus.NewRegistry(), discard())
