@@ -49,6 +49,10 @@ type Config struct {
 	OnAck func(markerID string, at time.Time)
 	// Seed makes event content reproducible.
 	Seed uint64
+	// OnStart, when set, is called once every client is connected and warmed
+	// up, right before the measured run starts (to mark resource usage
+	// without the clients' set-up).
+	OnStart func()
 }
 
 // Result is what a run achieved.
@@ -135,6 +139,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	var sent, acked, rejected atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, len(clients))
+	if cfg.OnStart != nil {
+		cfg.OnStart()
+	}
 	start := time.Now()
 	for i, c := range clients {
 		wg.Add(1)

@@ -167,3 +167,20 @@ func TestRunReportsRejectionsAndAuthErrors(t *testing.T) {
 		t.Errorf("err = %v, want Unauthenticated", err)
 	}
 }
+
+func TestRunCallsOnStartAfterTheWarmUp(t *testing.T) {
+	f := &fakeCollector{}
+	addr := serve(t, f)
+	var atStart int64 = -1
+	calls := 0
+	_, err := Run(context.Background(), Config{
+		Addr: addr, APIKey: "k", Site: "s", Clients: 4, Batch: 10, MaxEvents: 100, MaxDuration: time.Minute, Seed: 1,
+		OnStart: func() { calls++; atStart = f.events.Load() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || atStart != 4 {
+		t.Errorf("OnStart called %d times with %d events seen; want once, after the 4 warm-up events", calls, atStart)
+	}
+}

@@ -146,8 +146,8 @@ func (r *runner) collectorVariant(ctx context.Context, round int, topic string, 
 		return err
 	}
 	defer func() { _ = coll.Stop(30 * time.Second) }()
-	coll.Mark()
-	pm := mark()
+	var pm phaseMark
+	onStart := func() { coll.Mark(); pm = mark() }
 	var prof <-chan struct{}
 	if round == 0 && (v.batch >= 1000 && v.stream || v.batch == 1) {
 		prof = r.profile(ctx, coll, fmt.Sprintf("collector-batch%d.prof", v.batch), min(r.cfg.ProfileSeconds, int(r.cfg.IngestCap.Seconds())))
@@ -155,6 +155,7 @@ func (r *runner) collectorVariant(ctx context.Context, round int, topic string, 
 	res, err := load.Run(ctx, load.Config{
 		Addr: grpcAddr, APIKey: benchKey, Site: benchSite, Clients: v.clients, Batch: v.batch, Stream: v.stream,
 		Window: r.cfg.StreamWindow, MaxEvents: int64(r.cfg.Events), MaxDuration: r.cfg.IngestCap, Seed: uint64(v.batch + round),
+		OnStart: onStart,
 	})
 	if prof != nil {
 		<-prof
@@ -178,11 +179,11 @@ func (r *runner) echoServer(ctx context.Context, ser *series) error {
 		return err
 	}
 	defer func() { _ = p.Stop(30 * time.Second) }()
-	p.Mark()
-	pm := mark()
+	var pm phaseMark
 	res, err := load.Run(ctx, load.Config{
 		Addr: grpcAddr, APIKey: benchKey, Site: benchSite, Clients: r.cfg.UnaryClients, Batch: 1,
 		MaxEvents: int64(r.cfg.Events), MaxDuration: r.cfg.IngestCap, Seed: 1,
+		OnStart: func() { p.Mark(); pm = mark() },
 	})
 	if err != nil {
 		return err

@@ -147,8 +147,9 @@ func TestConfigValidate(t *testing.T) {
 	bad.Events = 10
 	bad.BatchSizes = []int{0}
 	bad.Clients = 0
+	bad.Repeats = 0
 	err := bad.Validate()
-	for _, want := range []error{ErrEvents, ErrBatchSizes, ErrClients} {
+	for _, want := range []error{ErrEvents, ErrBatchSizes, ErrClients, ErrRepeats} {
 		if !errors.Is(err, want) {
 			t.Errorf("Validate() = %v, want %v", err, want)
 		}
