@@ -22,7 +22,7 @@ import (
 func runDashboards(args []string) error {
 	fs := flag.NewFlagSet("footprint-bench dashboards", flag.ContinueOnError)
 	def := dashboards.DefaultConfig()
-	quick := fs.Bool("quick", false, "smoke run for CI: 100k events, 3 reps; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
+	quick := fs.Bool("quick", false, "smoke run for CI: 100k events, 1 rep; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
 	events := fs.Int("events", 0, "one data set of this many events instead of the scaling sizes")
 	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve (default 1000000,3000000,10000000)")
 	reps := fs.Int("reps", def.Budget.Reps, "timed repetitions per query and store")
@@ -31,6 +31,7 @@ func runDashboards(args []string) error {
 	seed := fs.Uint64("seed", def.Data.Seed, "data set seed")
 	batch := fs.Int("batch", def.Batch, "events per WriteBatch")
 	out := fs.String("out", "results", "results directory")
+	prof := fs.Bool("profile", true, "profile the slowest panels at the largest size (PostgreSQL auto_explain, ClickHouse system.query_log)")
 	keep := fs.Bool("keep", false, "keep the bench databases")
 	verbose := fs.Bool("v", false, "debug logging (every query's timing)")
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +57,7 @@ func runDashboards(args []string) error {
 	if !*quick {
 		cfg.Budget = dashboards.Budget{Reps: *reps, Min: *minReps, PerQuery: *perQuery}
 	}
-	cfg.Data.Seed, cfg.Batch, cfg.Keep = *seed, *batch, *keep
+	cfg.Data.Seed, cfg.Batch, cfg.Keep, cfg.Profile = *seed, *batch, *keep, *prof
 	cfg.Out = *out
 	if *quick {
 		cfg.Out = filepath.Join(*out, "quick")

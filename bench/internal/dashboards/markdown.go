@@ -80,6 +80,7 @@ func (r *Report) sizeSection(p func(string, ...any), sz SizeResult) {
 			missed = append(missed, fmt.Sprintf("%s whole dashboard: p95 %s ms > %d", st, ms(d.Latency.P95Ms), TargetDashboardP95Ms))
 		}
 	}
+	r.profileSection(p, sz)
 	p("\nA reps value with `*` was capped by the time budget (fewer than %d runs).\n\n", r.Budget.Reps)
 	if len(missed) > 0 && !r.Quick {
 		p("### Issue 12 targets missed at this size (30-day range)\n\nThe targets are set for 10M events; see `docs/storage.md` for the profiles and what would close the gap.\n\n")
@@ -87,6 +88,23 @@ func (r *Report) sizeSection(p func(string, ...any), sz SizeResult) {
 			p("- %s\n", m)
 		}
 		p("\n")
+	}
+}
+
+func (r *Report) profileSection(p func(string, ...any), sz SizeResult) {
+	p("\nPhases (wall s): ")
+	for _, k := range []string{"load_and_check", "parity", "timed_postgres", "timed_clickhouse", "profiles"} {
+		if v, ok := sz.PhaseSeconds[k]; ok {
+			p("%s %.0f; ", k, v)
+		}
+	}
+	p("\n")
+	if len(sz.Profiles) == 0 {
+		return
+	}
+	p("\n### Profiles (30-day view, no filter, one run each)\n\nPostgreSQL: `auto_explain` (EXPLAIN ANALYZE of the query service's own statements, buffers on). ClickHouse: each statement the service sent (seen in `system.processes`) run again with `log_queries=1` and read from `system.query_log`.\n\n")
+	for _, pr := range sz.Profiles {
+		p("<details><summary>%s: %s</summary>\n\n```\n%s```\n\n</details>\n\n", pr.Store, pr.Query, strings.TrimRight(pr.Text, "\n")+"\n")
 	}
 }
 

@@ -67,6 +67,9 @@ type SizeResult struct {
 	Parity     []Parity          `json:"parity"`
 	Queries    []QueryResult     `json:"queries"`
 	Dashboards []QueryResult     `json:"dashboards"`
+	Profiles   []Profile         `json:"profiles,omitempty"`
+	// PhaseSeconds is the wall time of each phase (for planning a run).
+	PhaseSeconds map[string]float64 `json:"phase_seconds"`
 }
 
 func newReport(cfg Config, v stack.Versions) *Report {

@@ -39,7 +39,9 @@ type Config struct {
 	Budget Budget
 	// Quick marks a smoke run (CI): answers asserted, timings meaningless.
 	Quick bool
-	Keep  bool
+	// Profile takes the profiles (profile.go) at the largest size.
+	Profile bool
+	Keep    bool
 	// Out is the results directory.
 	Out     string
 	Command string
@@ -55,8 +57,9 @@ func DefaultConfig() Config {
 		Sizes:  []int{1_000_000, 3_000_000, 10_000_000},
 		Data:   DefaultData(),
 		Batch:  50_000,
-		Budget: Budget{Reps: 20, Min: 3, PerQuery: 30 * time.Second},
-		Out:    "results",
+		Budget:  Budget{Reps: 20, Min: 3, PerQuery: 30 * time.Second},
+		Profile: true,
+		Out:     "results",
 	}
 }
 
@@ -123,8 +126,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*Report, error) 
 	}
 	rep := newReport(cfg, st.Versions(ctx, root))
 	var runErr error
-	for _, n := range cfg.Sizes {
-		sr, err := runSize(ctx, cfg, n, st, bin, binDir, logger)
+	for i, n := range cfg.Sizes {
+		sr, err := runSize(ctx, cfg, n, i == len(cfg.Sizes)-1 && cfg.Profile, st, bin, binDir, logger)
 		rep.Sizes = append(rep.Sizes, sr)
 		if cerr := st.Cleanup(context.WithoutCancel(ctx)); cerr != nil {
 			logger.Warn("cleanup", "err", cerr)
@@ -139,10 +142,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*Report, error) 
 }
 
 // runSize loads one data set and measures it.
-func runSize(ctx context.Context, cfg Config, n int, st *stack.Stack, bin, logDir string, logger *slog.Logger) (SizeResult, error) {
+func runSize(ctx context.Context, cfg Config, n int, withProfile bool, st *stack.Stack, bin, logDir string, logger *slog.Logger) (SizeResult, error) {
 	data := cfg.Data
 	data.Events = n
-	sr := SizeResult{Events: n, Visitors: data.VisitorPool()}
+	sr := SizeResult{Events: n, Visitors: data.VisitorPool(), PhaseSeconds: map[string]float64{}}
+	phase := func(name string, began time.Time) { sr.PhaseSeconds[name] = round(time.Since(began).Seconds()) }
+	began := time.Now()
 	logger.Info("data set", "events", n, "visitors", data.VisitorPool())
 	stores, closeStores, err := openStores(ctx, st, logger)
 	if err != nil {
@@ -152,6 +157,7 @@ func runSize(ctx context.Context, cfg Config, n int, st *stack.Stack, bin, logDi
 	if sr.Load, err = Load(ctx, data, stores, cfg.Batch, logger); err != nil {
 		return sr, err
 	}
+	phase("load_and_check", began)
 	logger.Info("loaded", "postgres_s", round(sr.Load.PostgresSeconds), "clickhouse_s", round(sr.Load.ClickHouseSeconds))
 	if sr.Storage.Postgres, err = PostgresStorage(ctx, stores.PGURL, stores.PGSchema, n); err != nil {
 		return sr, err
@@ -163,14 +169,24 @@ func runSize(ctx context.Context, cfg Config, n int, st *stack.Stack, bin, logDi
 	if err != nil {
 		return sr, err
 	}
-	defer func() { _ = q.stop() }()
-	return sr, measure(ctx, cfg, data, q.caller, &sr, logger)
+	began = time.Now()
+	err = measure(ctx, cfg, data, q.caller, &sr, logger)
+	_ = q.stop()
+	phase("queries", began)
+	if err != nil || !withProfile {
+		return sr, err
+	}
+	began = time.Now()
+	sr.Profiles = profile(ctx, stores, bin, logDir, data, logger)
+	phase("profiles", began)
+	return sr, nil
 }
 
 // measure runs the parity pass and then times each store alone.
 func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *SizeResult, logger *slog.Logger) error {
 	vs := Variants(data)
 	var parityErrs []error
+	began := time.Now()
 	for _, v := range vs {
 		p, err := c.checkParity(ctx, v, Queries(data.Site, v))
 		sr.Parity = append(sr.Parity, p...)
@@ -180,13 +196,16 @@ func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *Siz
 		parityErrs = append(parityErrs, err)
 	}
 	logger.Info("answers compared", "queries", len(sr.Parity), "identical", countMatches(sr.Parity))
+	sr.PhaseSeconds["parity"] = round(time.Since(began).Seconds())
 	sr.Memory = map[string]Memory{}
 	for _, store := range measuredStores {
+		began := time.Now()
 		s := startSampler(250 * time.Millisecond)
 		qs, ds, err := c.runQueries(ctx, data.Site, vs, sr.Parity, store, cfg.Budget, logger)
 		sr.Queries = append(sr.Queries, qs...)
 		sr.Dashboards = append(sr.Dashboards, ds...)
 		sr.Memory[StoreName(store)] = s.Stop()[StoreName(store)]
+		sr.PhaseSeconds["timed_"+StoreName(store)] = round(time.Since(began).Seconds())
 		if err != nil {
 			return err
 		}
