@@ -180,7 +180,7 @@ func (g *generator) visitLength() int {
 func (g *generator) visitStart() time.Time {
 	day := g.days.pick(g.r)
 	hour := g.hours.pick(g.r)
-	within := time.Duration(g.r.Int64N(int64(time.Hour / time.Microsecond))) * time.Microsecond
+	within := time.Duration(g.r.Int64N(int64(time.Hour/time.Microsecond))) * time.Microsecond
 	return g.start.AddDate(0, 0, day).Add(time.Duration(hour)*time.Hour + within)
 }
 

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
 	"github.com/footprint/footprint/bench/internal/stats"
+	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
 )
 
 // Named errors of a run.

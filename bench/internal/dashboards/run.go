@@ -16,9 +16,9 @@ import (
 	"runtime"
 	"time"
 
-	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
 	"github.com/footprint/footprint/bench/internal/stack"
 	"github.com/footprint/footprint/bench/internal/svc"
+	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
 	"github.com/footprint/footprint/store/clickhouse"
 	"github.com/footprint/footprint/store/postgres"
 	"github.com/jackc/pgx/v5"
@@ -54,9 +54,9 @@ var ErrConfig = errors.New("dashboards: invalid configuration")
 // repetitions per query unless a query's 20 runs would take over 30 s.
 func DefaultConfig() Config {
 	return Config{
-		Sizes:  []int{1_000_000, 3_000_000, 10_000_000},
-		Data:   DefaultData(),
-		Batch:  50_000,
+		Sizes:   []int{1_000_000, 3_000_000, 10_000_000},
+		Data:    DefaultData(),
+		Batch:   50_000,
 		Budget:  Budget{Reps: 20, Min: 3, PerQuery: 30 * time.Second},
 		Profile: true,
 		Out:     "results",
