@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,7 +50,31 @@ func printVars() {
 	}
 }
 
+// Garbage collector defaults, used when GOGC / GOMEMLIMIT are not set. The
+// collector's live heap is small (the batches in flight) but it allocates
+// about 2 KB per event: at Go's default GOGC=100 the collector collected
+// every few batches and the GC took a quarter of its CPU. At 400 it collects
+// a fifth as often (0.81x the CPU per event, same-run benchmark); the soft
+// memory limit makes the GC work harder instead of growing past it, to stay
+// well within the collector's 150 MB RSS budget.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 100 << 20
+)
+
+// tuneGC applies the defaults above unless the operator set the Go
+// runtime's own variables.
+func tuneGC(lookup func(string) (string, bool)) {
+	if _, set := lookup("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if _, set := lookup("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
+
 func run() error {
+	tuneGC(os.LookupEnv)
 	cfg, err := config.FromEnv(os.LookupEnv)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
@@ -36,6 +38,7 @@ func BenchmarkIngest(b *testing.B) {
 			var next atomic.Int64
 			errc := make(chan error, clients.n)
 			b.ResetTimer()
+			cpu0 := processCPU(b)
 			for w := range clients.n {
 				go func() {
 					req := &collectorv1.IngestRequest{Events: ingestEvents(w, clients.batch)}
@@ -56,6 +59,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(calls)*float64(clients.batch)/b.Elapsed().Seconds(), "events/s")
+			reportCPU(b, cpu0, int(calls)*clients.batch)
 		})
 	}
 }
@@ -107,6 +111,7 @@ func benchRawProducer(b *testing.B, brokers, topic string) {
 	slots := make(chan struct{}, 100_000)
 	done := make(chan error, 1)
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	go func() {
 		for range b.N {
 			ev := <-reports
@@ -139,4 +144,20 @@ func benchRawProducer(b *testing.B, brokers, topic string) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportCPU(b, cpu0, b.N)
+}
+
+// processCPU is the CPU time this process (clients, collector, librdkafka)
+// has used. On a shared machine CPU per event varies much less than events
+// per second, so compare it too.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, since time.Duration, events int) {
+	b.ReportMetric(float64((processCPU(b)-since).Microseconds())/float64(events), "cpu-us/event")
 }
