@@ -42,6 +42,9 @@ func (r *Report) Markdown() string {
 
 	for _, sc := range r.Scenarios {
 		p("## %s. %s\n\n", sc.ID, sc.Title)
+		if sc.WallSeconds > 0 {
+			p("Wall time %.0f s.\n\n", sc.WallSeconds)
+		}
 		if sc.Status != StatusOK {
 			p("**%s**: %s\n\n", sc.Status, sc.Error)
 		}

@@ -76,9 +76,11 @@ type Setup struct {
 
 // Scenario is one numbered scenario of the suite.
 type Scenario struct {
-	ID           string        `json:"id"`
-	Title        string        `json:"title"`
-	Status       string        `json:"status"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Status string `json:"status"`
+	// WallSeconds is how long the scenario took, all its runs included.
+	WallSeconds  float64       `json:"wall_seconds,omitempty"`
 	Error        string        `json:"error,omitempty"`
 	Measurements []Measurement `json:"measurements,omitempty"`
 	Ratios       []Ratio       `json:"ratios,omitempty"`

@@ -16,7 +16,7 @@ import (
 
 func sample() *Report {
 	r := &Report{Mode: "quick", Command: "footprint-bench --quick", Started: time.Unix(0, 0), Setup: Setup{CPUModel: "Test CPU", Cores: 2, BatchSizes: []int{1, 100}}}
-	s1 := Scenario{ID: "1", Title: "Collector ingest", Status: StatusOK}
+	s1 := Scenario{ID: "1", Title: "Collector ingest", Status: StatusOK, WallSeconds: 12.4}
 	s1.Measurements = []Measurement{
 		NewMeasurement("collector unary b100", KindFootprint, "events/s", 8000, time.Second),
 		NewMeasurement("raw producer", KindBaseline, "events/s", 10000, time.Second),
@@ -62,6 +62,7 @@ func TestMarkdown(t *testing.T) {
 		"| CPU | Test CPU, 2 cores",
 		"| collector unary b100 | footprint | 1 | 8,000 events/s | 8,000 | 8,000 | 8000 | 1.00 |",
 		"| repeats | 3, interleaved",
+		"## 1. Collector ingest\n\nWall time 12 s.",
 		"| collector-100 | collector batch 100 >= 60% of raw producer | 0.80 (80%) | met | - |",
 		"| e2e-rate | end to end >= 40,000 events/s | n/a | **not measured** | not measured: scenario 4 failed |",
 		"| rss-collector | collector <= 150 MB | 200 MB | **not met** | - |",

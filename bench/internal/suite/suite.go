@@ -191,7 +191,8 @@ func (r *runner) scenario(ctx context.Context, id, title string, fn func(context
 		s.Error = err.Error()
 		r.log.Error("scenario did not complete", "id", id, "err", err)
 	}
-	r.log.Info("scenario done", "id", id, "seconds", time.Since(began).Seconds())
+	s.WallSeconds = time.Since(began).Seconds()
+	r.log.Info("scenario done", "id", id, "seconds", s.WallSeconds)
 	r.rep.Scenarios = append(r.rep.Scenarios, s)
 }
 
