@@ -22,12 +22,13 @@ import (
 func runDashboards(args []string) error {
 	fs := flag.NewFlagSet("footprint-bench dashboards", flag.ContinueOnError)
 	def := dashboards.DefaultConfig()
-	quick := fs.Bool("quick", false, "smoke run for CI: 100k events, 1 rep; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
+	quick := fs.Bool("quick", false, "smoke run for CI: 50k events, 1 rep, no profiles; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
 	events := fs.Int("events", 0, "one data set of this many events instead of the scaling sizes")
 	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve (default 1000000,3000000,10000000)")
 	reps := fs.Int("reps", def.Budget.Reps, "timed repetitions per query and store")
 	minReps := fs.Int("min-reps", def.Budget.Min, "repetitions a query gets even when they exceed the per-query budget")
 	perQuery := fs.Duration("query-budget", def.Budget.PerQuery, "time budget per query and store; fewer reps (at least --min-reps) when reps x warm-up cost exceeds it")
+	views := fs.String("views", "", "comma-separated views to measure (default all: 7d,30d,7d+page,30d+page)")
 	seed := fs.Uint64("seed", def.Data.Seed, "data set seed")
 	batch := fs.Int("batch", def.Batch, "events per WriteBatch")
 	out := fs.String("out", "results", "results directory")
@@ -53,6 +54,9 @@ func runDashboards(args []string) error {
 			}
 			cfg.Sizes = append(cfg.Sizes, n)
 		}
+	}
+	if *views != "" {
+		cfg.Views = strings.Split(*views, ",")
 	}
 	if !*quick {
 		cfg.Budget = dashboards.Budget{Reps: *reps, Min: *minReps, PerQuery: *perQuery}

@@ -55,16 +55,22 @@ func (r *Report) sizeSection(p func(string, ...any), sz SizeResult) {
 	}
 	p("### Whole dashboard\n\n| view | PG p50 | PG p95 | reps | CH p50 | CH p95 | reps | CH/PG (p50) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, v := range Variants(r.Setup.Data) {
-		pgq, _ := sz.find(v.ID, "dashboard", "postgres")
-		chq, _ := sz.find(v.ID, "dashboard", "clickhouse")
+		pgq, ok := sz.find(v.ID, "dashboard", "postgres")
+		chq, ok2 := sz.find(v.ID, "dashboard", "clickhouse")
+		if !ok && !ok2 {
+			continue
+		}
 		p("| %s | %s | %s | %d | %s | %s | %d | %s |\n", v.ID, ms(pgq.Latency.P50Ms), ms(pgq.Latency.P95Ms), pgq.Latency.Reps, ms(chq.Latency.P50Ms), ms(chq.Latency.P95Ms), chq.Latency.Reps, ratio(Ratio(chq.Latency.P50Ms, pgq.Latency.P50Ms)))
 	}
 	p("\n### Every query (ms)\n\n| view | query | PG p50 | p95 | p99 | reps | CH p50 | p95 | p99 | reps | CH/PG (p50) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var missed []string
 	for _, v := range Variants(r.Setup.Data) {
 		for _, q := range Queries(r.Setup.Data.Site, v) {
-			pgq, _ := sz.find(v.ID, q.ID, "postgres")
-			chq, _ := sz.find(v.ID, q.ID, "clickhouse")
+			pgq, ok := sz.find(v.ID, q.ID, "postgres")
+			chq, ok2 := sz.find(v.ID, q.ID, "clickhouse")
+			if !ok && !ok2 {
+				continue
+			}
 			a, c := pgq.Latency, chq.Latency
 			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v.ID, q.ID, ms(a.P50Ms), ms(a.P95Ms), ms(a.P99Ms), reps(pgq), ms(c.P50Ms), ms(c.P95Ms), ms(c.P99Ms), reps(chq), ratio(Ratio(c.P50Ms, a.P50Ms)))
 			if v.ID == "30d" && a.P95Ms > TargetPGp95Ms {

@@ -39,7 +39,7 @@ func TestQuickRunAnswersIdentically(t *testing.T) {
 	if sz.Load.PostgresIDs != want || sz.Load.ClickHouseIDs != want || sz.Load.MismatchedDays != 0 || sz.Load.ConsistencyGroups == 0 {
 		t.Errorf("load check: %+v, want %d events in each store and 0 mismatched days", sz.Load, want)
 	}
-	vs := Variants(cfg.Data)
+	vs := cfg.variants(cfg.Data)
 	perView := len(Queries(cfg.Data.Site, vs[0]))
 	if len(sz.Parity) != len(vs)*perView {
 		t.Errorf("%d answers compared, want %d", len(sz.Parity), len(vs)*perView)

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/footprint/footprint/bench/internal/stack"
@@ -39,6 +40,8 @@ type Config struct {
 	Budget Budget
 	// Quick marks a smoke run (CI): answers asserted, timings meaningless.
 	Quick bool
+	// Views limits the views measured (Variant IDs); empty means all four.
+	Views []string
 	// Profile takes the profiles (profile.go) at the largest size.
 	Profile bool
 	Keep    bool
@@ -63,12 +66,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// QuickConfig is the CI smoke run: 100k events, every query once per store
-// after the parity pass.
+// QuickConfig is the CI smoke run: 50k events, every query once per store
+// after the parity pass, no profiles.
 func QuickConfig() Config {
 	c := DefaultConfig()
-	c.Sizes = []int{100_000}
+	c.Sizes = []int{50_000}
 	c.Budget = Budget{Reps: 1, Min: 1, PerQuery: time.Second}
+	c.Profile = false
 	c.Quick = true
 	return c
 }
@@ -86,6 +90,9 @@ func (c Config) Validate() error {
 	}
 	if c.Batch < 1 {
 		errs = append(errs, fmt.Errorf("%w: batch must be positive", ErrConfig))
+	}
+	if len(c.Views) > 0 && len(c.variants(c.Data)) != len(c.Views) {
+		errs = append(errs, fmt.Errorf("%w: views must be among 7d, 30d, 7d+page, 30d+page", ErrConfig))
 	}
 	if c.Budget.Reps < 1 || c.Budget.Min < 1 || c.Budget.Min > c.Budget.Reps {
 		errs = append(errs, fmt.Errorf("%w: need 1 <= min reps <= reps", ErrConfig))
@@ -184,7 +191,7 @@ func runSize(ctx context.Context, cfg Config, n int, withProfile bool, st *stack
 
 // measure runs the parity pass and then times each store alone.
 func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *SizeResult, logger *slog.Logger) error {
-	vs := Variants(data)
+	vs := cfg.variants(data)
 	var parityErrs []error
 	began := time.Now()
 	for _, v := range vs {
@@ -211,6 +218,20 @@ func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *Siz
 		}
 	}
 	return errors.Join(parityErrs...)
+}
+
+// variants returns the views to measure.
+func (c Config) variants(d DataConfig) []Variant {
+	if len(c.Views) == 0 {
+		return Variants(d)
+	}
+	var out []Variant
+	for _, v := range Variants(d) {
+		if slices.Contains(c.Views, v.ID) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func countMatches(ps []Parity) int {
