@@ -152,8 +152,8 @@ func (l *Loop) commitStep(r *retrier) (bool, error) {
 // nextBatch starts a new batch with the messages polled while the last one
 // was paused, and resumes the partitions.
 func (l *Loop) nextBatch() {
-	carry := l.carry
-	l.carry = nil
+	carry := l.carry.msgs
+	l.carry = carried{}
 	l.b.reset()
 	l.resumeAll()
 	for _, p := range carry {

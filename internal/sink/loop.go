@@ -74,7 +74,7 @@ type Loop struct {
 	// State below is owned by the goroutine in Run (the rebalance callback
 	// runs inside Poll on that goroutine).
 	b                batch
-	carry            []polled // polled during the flush (pipeline.go), processed after the batch
+	carry            carried          // polled during the flush (pipeline.go), processed after the batch
 	inflight         chan writeResult // the write in flight while the flush polls (pipeline.go)
 	paused           []kafka.TopicPartition
 	inFlush          bool

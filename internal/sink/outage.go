@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"time"
-
 )
 
 // While the store fails, the loop pauses its partitions and keeps polling

@@ -74,13 +74,20 @@ func (l *Loop) writeWhilePolling(r *retrier, events []*eventv1.Event) (res write
 	return <-done, false, nil
 }
 
+// carried is what the loop polled during a flush, for the next batch.
+type carried struct {
+	msgs  []polled
+	bytes int // of the message values, like batch.bytes
+}
+
+func (c *carried) add(p polled) {
+	c.msgs = append(c.msgs, p)
+	c.bytes += len(p.msg.Value)
+}
+
 // carryFull reports whether carry holds a batch's worth of messages.
 func (l *Loop) carryFull() bool {
-	bytes := 0
-	for _, p := range l.carry {
-		bytes += len(p.msg.Value)
-	}
-	return len(l.carry) >= l.cfg.BatchMaxEvents || bytes >= l.cfg.BatchMaxBytes
+	return len(l.carry.msgs) >= l.cfg.BatchMaxEvents || l.carry.bytes >= l.cfg.BatchMaxBytes
 }
 
 // pollAside polls once for up to timeout while the batch is being flushed:
@@ -90,7 +97,7 @@ func (l *Loop) pollAside(timeout time.Duration) error {
 	switch e := l.consumer.Poll(max(int(timeout/time.Millisecond), 1)).(type) {
 	case *kafka.Message:
 		if e.TopicPartition.Error == nil {
-			l.carry = append(l.carry, l.decode(e))
+			l.carry.add(l.decode(e))
 		}
 	case kafka.Error:
 		if e.IsFatal() {

@@ -41,10 +41,10 @@ func (l *Loop) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 
 // drop forgets the uncommitted batch so the next owner re-reads it.
 func (l *Loop) drop(why string) {
-	if l.b.msgs > 0 || len(l.carry) > 0 {
-		l.log.Warn("dropping uncommitted batch; it will be re-read", "why", why, "messages", l.b.msgs+len(l.carry))
+	if l.b.msgs > 0 || len(l.carry.msgs) > 0 {
+		l.log.Warn("dropping uncommitted batch; it will be re-read", "why", why, "messages", l.b.msgs+len(l.carry.msgs))
 	}
 	l.b.reset()
-	l.carry = nil
+	l.carry = carried{}
 	l.dropped = true
 }
