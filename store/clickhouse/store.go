@@ -246,19 +246,19 @@ func (s *Store) storedIDs(ctx context.Context, batch []string) (map[string]struc
 	return stored, nil
 }
 
-// appendEvents sends the events in one native INSERT block.
+// appendEvents sends the events in one native INSERT block, built column by
+// column.
 func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error {
 	batch, err := s.conn.PrepareBatch(ctx, s.insert)
 	if err != nil {
 		return fmt.Errorf("prepare batch: %w", err)
 	}
 	defer func() { _ = batch.Abort() }()
-	for _, ev := range events {
-		if err := batch.Append(toRow(ev)...); err != nil {
-			// A value the driver cannot convert: this event can never be
-			// stored, so the loop isolates it and dead-letters it.
-			return fmt.Errorf("%w: append event %s: %w", sinkerr.ErrRejected, ev.GetEventId(), err)
-		}
+	if err := appendColumns(batch, events); err != nil {
+		// A value the driver cannot convert: that event can never be
+		// stored, so the loop bisects the batch down to it and
+		// dead-letters it.
+		return fmt.Errorf("%w: append events: %w", sinkerr.ErrRejected, err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send batch: %w", err)
