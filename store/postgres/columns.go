@@ -11,6 +11,7 @@ import (
 	"github.com/footprint/footprint/internal/eventcheck"
 	"github.com/footprint/footprint/store/eventrow"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -120,37 +121,55 @@ func (c column) withType(typ string) column {
 // keyColumns are the event_keys columns, each also a column of events.
 var keyColumns = []string{"event_id", "occurred_at"}
 
-// keyPicker returns a function that takes the event_keys row out of an
-// events row.
-func keyPicker() func(row []any) []any {
-	idx := make([]int, len(keyColumns))
-	for i, name := range keyColumns {
-		for j, c := range columns {
+// keyTable is the event_keys columns' entries of the column table.
+var keyTable = func() []column {
+	out := make([]column, 0, len(keyColumns))
+	for _, name := range keyColumns {
+		for _, c := range columns {
 			if c.Name == name {
-				idx[i] = j
+				out = append(out, c)
 			}
 		}
 	}
-	return func(row []any) []any {
-		key := make([]any, len(idx))
-		for i, j := range idx {
-			key[i] = row[j]
+	return out
+}()
+
+// fillRow sets row (one value per column of table) to ev's values.
+func fillRow(table []column, ev *eventv1.Event, row []any) error {
+	for i, c := range table {
+		v, err := c.value(ev)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
 		}
-		return key
+		row[i] = v
 	}
+	return nil
 }
 
 // toRow is the COPY row of an event.
 func toRow(ev *eventv1.Event) ([]any, error) {
 	row := make([]any, len(columns))
-	for i, c := range columns {
-		v, err := c.value(ev)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Name, err)
+	return row, fillRow(columns, ev, row)
+}
+
+// copySource is a COPY of table's columns for events that converts one
+// event at a time into one reused row (pgx encodes each row before it
+// asks for the next), so a batch never exists twice in memory as rows. A
+// conversion error ends the COPY and is kept in *failed.
+func copySource(table []column, events []*eventv1.Event, failed *error) pgx.CopyFromSource {
+	row, next := make([]any, len(table)), 0
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		if next == len(events) {
+			return nil, nil
 		}
-		row[i] = v
-	}
-	return row, nil
+		ev := events[next]
+		next++
+		if err := fillRow(table, ev, row); err != nil {
+			*failed = fmt.Errorf("event %s: %w", ev.GetEventId(), err)
+			return nil, *failed
+		}
+		return row, nil
+	})
 }
 
 // scanTargets returns the Scan destinations for ev (from eventrow.Empty)

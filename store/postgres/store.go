@@ -98,25 +98,22 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // the staging table, which skips the stored ids and costs about twice as much.
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	events = eventrow.KeepFirst(events)
-	rows := make([][]any, len(events))
-	keys := make([][]any, len(events))
-	key := keyPicker()
-	for i, ev := range events {
-		r, err := toRow(ev)
-		if err != nil {
-			return fmt.Errorf("%w: %w", sinkerr.ErrRejected, err)
+	var failed error // a conversion error: the data, not the server
+	copyIn := func(tx pgx.Tx, table pgx.Identifier, cols []column) error {
+		_, err := tx.CopyFrom(ctx, table, eventrow.Names(cols), copySource(cols, events, &failed))
+		if failed != nil {
+			return fmt.Errorf("%w: %w", sinkerr.ErrRejected, failed)
 		}
-		rows[i], keys[i] = r, key(r)
+		return err
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "event_keys"}, keyColumns, pgx.CopyFromRows(keys)); err != nil {
+		if err := copyIn(tx, pgx.Identifier{s.cfg.Schema, "event_keys"}, keyTable); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{s.cfg.Schema, "events"}, eventrow.Names(columns), pgx.CopyFromRows(rows))
-		return err
+		return copyIn(tx, pgx.Identifier{s.cfg.Schema, "events"}, columns)
 	})
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, sinkerr.ErrRejected) {
+		return err
 	}
 	if !isUniqueViolation(err) {
 		return classify(fmt.Errorf("copy: %w", err))
@@ -127,7 +124,7 @@ func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS events_stage (LIKE "+s.events+" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"); err != nil {
 			return fmt.Errorf("create staging table: %w", err)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, eventrow.Names(columns), pgx.CopyFromRows(rows)); err != nil {
+		if err := copyIn(tx, pgx.Identifier{"events_stage"}, columns); err != nil {
 			return classify(fmt.Errorf("copy to staging: %w", err))
 		}
 		if _, err := tx.Exec(ctx, s.insertNew); err != nil {
