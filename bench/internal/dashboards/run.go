@@ -54,13 +54,14 @@ type Config struct {
 var ErrConfig = errors.New("dashboards: invalid configuration")
 
 // DefaultConfig is the full run: the scaling curve 1M, 3M and 10M, 20
-// repetitions per query unless a query's 20 runs would take over 30 s.
+// repetitions per query unless a query's 20 runs would take over 10 s (then
+// as many as fit, at least 3).
 func DefaultConfig() Config {
 	return Config{
 		Sizes:   []int{1_000_000, 3_000_000, 10_000_000},
 		Data:    DefaultData(),
 		Batch:   50_000,
-		Budget:  Budget{Reps: 20, Min: 3, PerQuery: 30 * time.Second},
+		Budget:  Budget{Reps: 20, Min: 3, PerQuery: 10 * time.Second},
 		Profile: true,
 		Out:     "results",
 	}
@@ -201,8 +202,11 @@ func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *Siz
 			return err
 		}
 		parityErrs = append(parityErrs, err)
+		logger.Info("answers compared", "view", v.ID, "elapsed_s", round(time.Since(began).Seconds()))
 	}
-	logger.Info("answers compared", "queries", len(sr.Parity), "identical", countMatches(sr.Parity))
+	logger.Info("answers compared", "queries", len(sr.Parity), "identical", countMatches(sr.Parity),
+		"planned_timing_minutes_postgres", round(planned(sr.Parity, cfg.Budget, false).Minutes()),
+		"planned_timing_minutes_clickhouse", round(planned(sr.Parity, cfg.Budget, true).Minutes()))
 	sr.PhaseSeconds["parity"] = round(time.Since(began).Seconds())
 	sr.Memory = map[string]Memory{}
 	for _, store := range measuredStores {
@@ -232,6 +236,20 @@ func (c Config) variants(d DataConfig) []Variant {
 		}
 	}
 	return out
+}
+
+// planned is the time the timed repetitions of one store will take at the
+// warm-up's costs (whole-dashboard loads not included).
+func planned(ps []Parity, b Budget, clickhouse bool) time.Duration {
+	var total time.Duration
+	for _, p := range ps {
+		c := time.Duration(p.PostgresMs * float64(time.Millisecond))
+		if clickhouse {
+			c = time.Duration(p.ClickHouseMs * float64(time.Millisecond))
+		}
+		total += time.Duration(b.RepsFor(c)) * c
+	}
+	return total
 }
 
 func countMatches(ps []Parity) int {
