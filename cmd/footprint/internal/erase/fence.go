@@ -88,7 +88,7 @@ func (f GroupFence) active(ctx context.Context) ([]string, error) {
 		if g.Error.Code() != kafka.ErrNoError {
 			return nil, fmt.Errorf("describe group %s: %w", g.GroupID, g.Error)
 		}
-		if f.reads(g) {
+		if f.reading(g) {
 			active = append(active, g.GroupID)
 		}
 	}
@@ -115,6 +115,35 @@ func (f GroupFence) candidates(ctx context.Context) ([]string, error) {
 	return groups, nil
 }
 
+// stillReads reports whether group has a member assigned a partition of Topic.
+func (f GroupFence) stillReads(ctx context.Context, group string) (bool, error) {
+	res, err := f.Admin.DescribeConsumerGroups(ctx, []string{group})
+	if err != nil {
+		return false, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	for _, g := range res.ConsumerGroupDescriptions {
+		if g.Error.Code() == kafka.ErrNoError && f.reading(g) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// reading reports whether g may be writing Topic: a stable group with a
+// member assigned one of its partitions, or any group in a rebalance (the
+// coordinator clears the assignments it reports until the rebalance ends,
+// while a revoked member may still finish its write).
+func (f GroupFence) reading(g kafka.ConsumerGroupDescription) bool {
+	switch g.State {
+	case kafka.ConsumerGroupStateEmpty, kafka.ConsumerGroupStateDead:
+		return false
+	case kafka.ConsumerGroupStateStable:
+		return f.reads(g)
+	default:
+		return len(g.Members) > 0
+	}
+}
+
 // reads reports whether a member of g is assigned a partition of Topic.
 func (f GroupFence) reads(g kafka.ConsumerGroupDescription) bool {
 	for _, m := range g.Members {
@@ -127,12 +156,18 @@ func (f GroupFence) reads(g kafka.ConsumerGroupDescription) bool {
 	return false
 }
 
+// waitGroup returns once group has committed m or no longer reads Topic (a
+// finished replay deletes its group; a stopped writer does not write, and
+// when it starts again its first write already skips the subject).
 func (f GroupFence) waitGroup(ctx context.Context, group string, m Mark) error {
 	t := time.NewTicker(fencePoll)
 	defer t.Stop()
 	for {
 		committed, err := kafkaio.Committed(ctx, f.Admin, group, f.Topic)
 		if err == nil && passed(committed, m) {
+			return nil
+		}
+		if still, derr := f.stillReads(ctx, group); derr == nil && !still {
 			return nil
 		}
 		select {
