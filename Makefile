@@ -37,6 +37,11 @@ run: up ## Start the stack and services, send demo traffic, print what landed wh
 test: infra lint checkgenerate build ## Bring up the stack; lint, check generated code, build every module alone, run all tests with -race
 	bash scripts/test.sh
 
+.PHONY: test-cluster
+test-cluster: ## Start the multi-node profile (PROFILE=cluster) and run its failure drill (e2e/cluster_drill_test.go, ~2 min after start-up)
+	FOOTPRINT_STACK_PROFILE=cluster bash $(STACK) up
+	cd e2e && FOOTPRINT_REQUIRE_STACK=1 go test -tags cluster -count=1 -timeout 20m -run '^TestClusterFailureDrill$$' -v .
+
 .PHONY: bench
 bench: up ## Run the benchmark suite, write bench/results/latest.{md,json,png}
 	cd bench && go run ./cmd/footprint-bench --out results $(BENCH_FLAGS)
