@@ -152,13 +152,16 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		if ctx.Err() != nil {
 			return l.shutdown(ctx)
 		}
-		if err := l.handle(l.consumer.Poll(int(l.b.pollTimeout(l.cfg) / time.Millisecond))); err != nil {
-			return err
-		}
+		// Due is checked before the next poll: a flush may leave a full
+		// batch behind (the messages it decoded while writing, pipeline.go).
 		if l.b.due(l.cfg) {
 			if err := l.flush(ctx, true); err != nil {
 				return err
 			}
+			continue
+		}
+		if err := l.handle(l.consumer.Poll(int(l.b.pollTimeout(l.cfg) / time.Millisecond))); err != nil {
+			return err
 		}
 	}
 }
