@@ -331,8 +331,13 @@ func hostOf(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	return validUTF8(strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."))
 }
+
+// validUTF8 replaces what is not UTF-8 in a value decoded from a URL (an
+// escape such as %FF) with U+FFFD: a protobuf string must be valid UTF-8,
+// and an event that cannot be encoded failed its whole call.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // fillUTM copies utm_* query parameters of the page URL into the empty UTM fields.
 func fillUTM(ev *eventv1.Event, u *url.URL) {
@@ -355,7 +360,7 @@ func fillUTM(ev *eventv1.Event, u *url.URL) {
 		{"utm_term", &ev.Utm.Term}, {"utm_content", &ev.Utm.Content},
 	} {
 		if *f.field == "" {
-			*f.field = q.Get(f.param)
+			*f.field = validUTF8(q.Get(f.param))
 		}
 	}
 }

@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/wire"
+	"github.com/footprint/footprint/services/collector/internal/eventenc"
 	"github.com/footprint/footprint/services/collector/internal/producer"
 )
 
@@ -17,8 +16,8 @@ import (
 const maxPooledBuffer = 4 << 20
 
 // encoder packs the keys and encoded values of a batch into one buffer from
-// a pool. Encoding into a fresh slice per event was a third of the
-// collector's allocations; librdkafka copies what it queues, so the buffer
+// a pool (eventenc writes the values). Encoding into a fresh slice per
+// event was a third of the collector's allocations; librdkafka copies what it queues, so the buffer
 // is free again once ProduceBatch returns.
 type encoder struct {
 	buffers sync.Pool // *[]byte
@@ -43,7 +42,7 @@ func (e *encoder) encode(events []*eventv1.Event) (encoded, error) {
 		start := len(b)
 		b = wire.AppendMessageKey(b, ev.GetSiteId(), ev.GetVisitorId())
 		keyEnd := len(b)
-		if b, err = (proto.MarshalOptions{}).MarshalAppend(b, ev); err != nil {
+		if b, err = eventenc.Append(b, ev); err != nil {
 			*buf = b
 			e.release(buf)
 			return encoded{}, fmt.Errorf("encode event %d: %w", i, err)

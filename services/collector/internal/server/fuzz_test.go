@@ -17,6 +17,7 @@ import (
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/services/collector/internal/enrich"
+	"github.com/footprint/footprint/services/collector/internal/eventenc"
 	"github.com/footprint/footprint/services/collector/internal/validate"
 )
 
@@ -70,7 +71,11 @@ func FuzzIngestRequest(f *testing.F) {
 				}
 				continue
 			}
-			e.Enrich(ev, "192.0.2.1", fuzzNow, out.EventIDAssigned, out.ClockClamped)
+			e.EnrichWith(ev, enrich.Facts{PeerIP: "192.0.2.1", ReceivedAt: fuzzNow, EventIDAssigned: out.EventIDAssigned,
+				ClockClamped: out.ClockClamped, PageURL: out.PageURL, Referrer: out.Referrer})
+			if rej := v.CheckEnriched(ev); rej != nil {
+				continue
+			}
 			if id, err := uuid.Parse(ev.EventId); err != nil || ev.EventId != id.String() {
 				t.Fatalf("accepted event_id %q is not canonical", ev.EventId)
 			}
@@ -87,8 +92,13 @@ func FuzzIngestRequest(f *testing.F) {
 			if len(ev.Properties) > cfg.MaxProperties {
 				t.Fatal("too many properties accepted")
 			}
-			if _, err := proto.Marshal(ev); err != nil {
+			value, err := eventenc.Append(nil, ev)
+			if err != nil {
 				t.Fatalf("accepted event does not encode: %v", err)
+			}
+			var decoded eventv1.Event
+			if err := proto.Unmarshal(value, &decoded); err != nil || !proto.Equal(&decoded, ev) {
+				t.Fatalf("accepted event encodes to %v (%v), want %v", &decoded, err, ev)
 			}
 		}
 	})

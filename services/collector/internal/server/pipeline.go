@@ -80,15 +80,19 @@ func (p *Pipeline) Ingest(ctx context.Context, events []*eventv1.Event, opts Ing
 	good := make([]*eventv1.Event, 0, len(events))
 	for i, ev := range events {
 		outcome, rej := p.deps.Validator.Prepare(ev, receivedAt)
+		if rej == nil {
+			p.deps.Enricher.EnrichWith(ev, enrich.Facts{PeerIP: opts.PeerIP, ReceivedAt: receivedAt,
+				EventIDAssigned: outcome.EventIDAssigned, ClockClamped: outcome.ClockClamped,
+				PageURL: outcome.PageURL, Referrer: outcome.Referrer})
+			// Enrichment adds values (UTM from page.url): they get the writers' checks too.
+			rej = p.deps.Validator.CheckEnriched(ev)
+		}
 		if rej != nil {
 			b.Rejected++
 			m.rejected.WithLabelValues(reasonLabel(rej.Reason)).Inc()
 			b.Results[i] = rejectedResult(i, ev, rej)
 			continue
 		}
-		p.deps.Enricher.EnrichWith(ev, enrich.Facts{PeerIP: opts.PeerIP, ReceivedAt: receivedAt,
-			EventIDAssigned: outcome.EventIDAssigned, ClockClamped: outcome.ClockClamped,
-			PageURL: outcome.PageURL, Referrer: outcome.Referrer})
 		if opts.DropBots && ev.GetEnrichment().GetIsBot() {
 			b.Dropped++
 			b.Results[i] = &collectorv1.EventResult{Index: uint32(i), EventId: ev.EventId}

@@ -157,6 +157,21 @@ func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *
 	return out, nil
 }
 
+// CheckEnriched checks what enrichment added after Prepare: UTM values
+// taken from page.url and the derived strings, against the limits the
+// writers apply (a page.url may be twice as long as a UTM value may be). An
+// event that fails would be acknowledged here and dead-lettered by both
+// writers.
+func (v *Validator) CheckEnriched(ev *eventv1.Event) *Rejection {
+	if err := v.check.UTM(ev); err != nil {
+		return rejection(err)
+	}
+	if err := v.check.Enrichment(ev); err != nil {
+		return rejection(err)
+	}
+	return nil
+}
+
 // identify canonicalises the client's event_id, or assigns a UUIDv7 when
 // there is none. It returns the client's id (zero when assigned).
 func identify(ev *eventv1.Event) (clientID uuid.UUID, assigned bool, err error) {
@@ -316,12 +331,15 @@ func checkURL(field, value string) (*url.URL, error) {
 	return u, nil
 }
 
-// pathOf returns the path of a URL that checkURL accepted; "/" for a bare host.
+// pathOf returns the path of a URL that checkURL accepted; "/" for a bare
+// host. The path is unescaped, so an escape such as %FF is not UTF-8: it
+// becomes U+FFFD, as a protobuf string must be valid UTF-8 (the event could
+// not be encoded, and the whole call failed).
 func pathOf(u *url.URL) string {
 	if u.Path == "" {
 		return "/"
 	}
-	return u.Path
+	return strings.ToValidUTF8(u.Path, "\uFFFD")
 }
 
 // timeOfV7 returns the millisecond timestamp of a UUIDv7 (RFC 9562: the
