@@ -72,15 +72,21 @@ func consumerConfig(cfg Config) *kafka.ConfigMap {
 		// The loop polls during outages and writes are bounded by
 		// WriteTimeout, so 5 minutes only trips on a wedged process.
 		"max.poll.interval.ms": 300000,
-		// Big fetches for throughput: up to 50 MiB per request, 8 MiB per
-		// partition, and wait up to 100 ms for 64 KiB to avoid tiny fetches.
-		"fetch.max.bytes":           50 << 20,
-		"max.partition.fetch.bytes": 8 << 20,
+		// Fetches of up to 16 MiB (2 MiB per partition): a writer's batch
+		// (BatchMaxBytes, 8 MiB) in one or two requests. The prefetch queue
+		// below may overshoot by one fetch, so this also bounds memory; the
+		// 50 MiB used before only added RSS, the loop keeps polling while it
+		// writes (pipeline.go) and never waits on a fetch for long. Wait up to
+		// 100 ms for 64 KiB to avoid tiny fetches.
+		"fetch.max.bytes":           16 << 20,
+		"max.partition.fetch.bytes": 2 << 20,
 		"fetch.min.bytes":           64 << 10,
 		"fetch.wait.max.ms":         100,
-		// Bounds the prefetch queue (and so memory while partitions are
-		// paused) to 64 MiB per consumer.
-		"queued.max.messages.kbytes": 64 << 10,
+		// librdkafka's prefetch queue (C memory, outside the Go heap): 16 MiB,
+		// two batches ahead of the loop, which already holds the batch being
+		// written and the next one decoded. At 64 MiB a writer draining a
+		// backlog kept 64 MiB of messages it could not use yet.
+		"queued.max.messages.kbytes": 16 << 10,
 		// End of partition is not an event we act on.
 		"enable.partition.eof": false,
 		// No KIP-714 client telemetry: we export our own metrics, and the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -89,6 +90,10 @@ func (w Writer[S, T]) Run(ctx context.Context, getenv func(string) string, stder
 		return fmt.Errorf("config: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("service", w.Name)
+	if getenv("GOMEMLIMIT") == "" && cfg.Sink.MemoryLimit > 0 {
+		// A process setting, so the binary's Run applies it, not the loop.
+		debug.SetMemoryLimit(int64(cfg.Sink.MemoryLimit))
+	}
 	store, err := w.Open(ctx, cfg.Store, logger)
 	if err != nil {
 		return err

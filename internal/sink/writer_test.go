@@ -45,7 +45,7 @@ func TestWriterLoadConfigDefaults(t *testing.T) {
 	}
 	if cfg.Sink.Group != "footprint-fake-writer" || cfg.Sink.Writer != "fake_writer" || cfg.Sink.DLQTopic != "footprint.events.v1.dlq" ||
 		cfg.Admin.Addr != "127.0.0.1:9999" || cfg.Admin.Pprof || cfg.Store.Retention != 3 ||
-		cfg.Sink.BatchMaxEvents != 50_000 || cfg.Sink.BatchMaxBytes != 16<<20 || cfg.Sink.BatchMaxWait != 500*time.Millisecond {
+		cfg.Sink.BatchMaxEvents != 50_000 || cfg.Sink.BatchMaxBytes != 8<<20 || cfg.Sink.MemoryLimit != 200<<20 || cfg.Sink.BatchMaxWait != 500*time.Millisecond {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }
