@@ -97,7 +97,9 @@ func (PostgresTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store {
 			n.ReceivedAt = timestamppb.New(n.GetReceivedAt().AsTime().Truncate(time.Microsecond))
 			return n
 		},
-		raw: func(ctx context.Context, _ int) (int64, time.Duration, error) { return rawPostgres(ctx, direct.String(), cfg.Schema) }}
+		raw: func(ctx context.Context, _ int) (int64, time.Duration, error) {
+			return rawPostgres(ctx, direct.String(), cfg.Schema)
+		}}
 }
 
 // ClickHouseTarget is the shared writer suite's target for ch-writer.
@@ -122,5 +124,7 @@ func (ClickHouseTarget) NewStore(t *testing.T, writerAddr string) sinktest.Store
 	return storeHandle{env: []string{
 		"FOOTPRINT_CH_ADDR=" + writerAddr, "FOOTPRINT_CH_DATABASE=" + cfg.Database, "FOOTPRINT_CH_USER=" + cfg.User, "FOOTPRINT_CH_PASSWORD=",
 	}, Reader: s, normalize: withSubMessages,
-		raw: func(ctx context.Context, batchRows int) (int64, time.Duration, error) { return rawClickHouse(ctx, cfg, batchRows) }}
+		raw: func(ctx context.Context, batchRows int) (int64, time.Duration, error) {
+			return rawClickHouse(ctx, cfg, batchRows)
+		}}
 }
