@@ -22,7 +22,7 @@ import (
 func runDashboards(args []string) error {
 	fs := flag.NewFlagSet("footprint-bench dashboards", flag.ContinueOnError)
 	def := dashboards.DefaultConfig()
-	quick := fs.Bool("quick", false, "smoke run for CI: 50k events, 1 rep, no profiles; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
+	quick := fs.Bool("quick", false, "smoke run for CI: 50k events, every view compared, the 30-day view timed once, no profiles; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
 	events := fs.Int("events", 0, "one data set of this many events instead of the scaling sizes")
 	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve (default 1000000,3000000,10000000)")
 	reps := fs.Int("reps", def.Budget.Reps, "timed repetitions per query and store")
@@ -61,7 +61,8 @@ func runDashboards(args []string) error {
 	if !*quick {
 		cfg.Budget = dashboards.Budget{Reps: *reps, Min: *minReps, PerQuery: *perQuery}
 	}
-	cfg.Data.Seed, cfg.Batch, cfg.Keep, cfg.Profile = *seed, *batch, *keep, *prof
+	cfg.Data.Seed, cfg.Batch, cfg.Keep = *seed, *batch, *keep
+	cfg.Profile = *prof && !*quick
 	cfg.Out = *out
 	if *quick {
 		cfg.Out = filepath.Join(*out, "quick")
