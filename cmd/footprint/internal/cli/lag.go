@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 
+	"github.com/footprint/footprint/cmd/footprint/internal/kafkaio"
 	"github.com/footprint/footprint/cmd/footprint/internal/lag"
 )
 
@@ -14,13 +15,13 @@ func runLag(ctx context.Context, a *app, args []string) (int, error) {
 	if err := parse(fs, args); err != nil {
 		return ExitUsage, err
 	}
-	r, admin, closeKafka, err := a.kafkaClients()
-	defer closeKafka()
+	r, err := kafkaio.NewReader(a.cfg.Brokers)
 	if err != nil {
 		return ExitFailed, err
 	}
+	defer r.Close()
 	all := append(lag.DefaultGroups(), groups...)
-	res, err := lag.Measure(ctx, r, admin, a.cfg.Topic, all, a.Now())
+	res, err := lag.Measure(ctx, r, a.cfg.Topic, all, a.Now())
 	if err != nil {
 		return ExitFailed, err
 	}

@@ -78,16 +78,16 @@ func TestReplayResumesAfterInterruption(t *testing.T) {
 	f.produce(t, f.events(n, day())...)
 	f.env["FOOTPRINT_WRITER_BATCH_MAX_EVENTS"] = "1" // one commit per event: a replay long enough to interrupt
 	group := testenv.UniqueName("replay")
-	admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": f.brokers})
+	r, err := kafkaio.NewReader(f.brokers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	defer r.Close()
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	go func() {
 		for ctx.Err() == nil { // interrupt once the replay has committed something
-			if c, err := kafkaio.Committed(ctx, admin, group, f.topic); err == nil && sum(c) > 0 {
+			if c, err := r.Committed(ctx, group, f.topic); err == nil && sum(c) > 0 {
 				interrupt()
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -163,7 +163,7 @@ func (f GroupFence) waitGroup(ctx context.Context, group string, m Mark) error {
 	t := time.NewTicker(fencePoll)
 	defer t.Stop()
 	for {
-		committed, err := kafkaio.Committed(ctx, f.Admin, group, f.Topic)
+		committed, err := f.Reader.Committed(ctx, group, f.Topic)
 		if err == nil && passed(committed, m) {
 			return nil
 		}

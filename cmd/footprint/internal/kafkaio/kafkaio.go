@@ -41,7 +41,8 @@ func readerConfig(brokers string) *kafka.ConfigMap {
 
 // Reader reads partitions of topics outside any consumer group.
 type Reader struct {
-	c *kafka.Consumer
+	brokers string
+	c       *kafka.Consumer
 }
 
 // NewReader connects a reader.
@@ -50,7 +51,7 @@ func NewReader(brokers string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka reader: %w", err)
 	}
-	return &Reader{c: c}, nil
+	return &Reader{brokers: brokers, c: c}, nil
 }
 
 // Close closes the reader.
@@ -199,24 +200,82 @@ func (r *Reader) ReadAt(ctx context.Context, topic string, partition int32, offs
 var ErrNoMessage = errors.New("no message at that offset")
 
 // Committed returns the offsets group has committed on topic, by partition
-// (partitions without a commit are absent).
-func Committed(ctx context.Context, admin *kafka.AdminClient, group, topic string) (map[int32]int64, error) {
-	res, err := admin.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
+// (partitions without a commit are absent). It asks through a consumer in
+// the group that never joins it (no subscribe) and commits nothing, not
+// through the admin client: librdkafka's ListConsumerGroupOffsets crashes
+// the process (SIGSEGV in rd_kafka_handle_OffsetFetch: it queries the
+// coordinator through a consumer-group handle the admin client does not
+// have, librdkafka issue #5040) when the group coordinator answers with an
+// error, as "coordinator load in progress" on a freshly started broker.
+func (r *Reader) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	parts, err := r.Partitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	cm := readerConfig(r.brokers)
+	if err := cm.SetKey("group.id", group); err != nil {
+		return nil, fmt.Errorf("committed offsets of %s: %w", group, err)
+	}
+	c, err := kafka.NewConsumer(cm)
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets of %s: %w", group, err)
+	}
+	defer func() { _ = c.Close() }()
+	tps := make([]kafka.TopicPartition, len(parts))
+	for i, p := range parts {
+		tps[i] = kafka.TopicPartition{Topic: &topic, Partition: p}
+	}
+	res, err := committedRetrying(ctx, c, tps)
 	if err != nil {
 		return nil, fmt.Errorf("committed offsets of %s: %w", group, err)
 	}
 	out := map[int32]int64{}
-	for _, g := range res.ConsumerGroupsTopicPartitions {
-		for _, tp := range g.Partitions {
-			if tp.Error != nil {
-				return nil, fmt.Errorf("committed offsets of %s: %w", group, tp.Error)
-			}
-			if tp.Topic != nil && *tp.Topic == topic && tp.Offset >= 0 {
-				out[tp.Partition] = int64(tp.Offset)
-			}
+	for _, tp := range res {
+		if tp.Error != nil {
+			return nil, fmt.Errorf("committed offsets of %s: %w", group, tp.Error)
+		}
+		if tp.Offset >= 0 {
+			out[tp.Partition] = int64(tp.Offset)
 		}
 	}
 	return out, nil
+}
+
+// coordinatorRetry is the pause between asks while the group coordinator
+// is not ready.
+const coordinatorRetry = 100 * time.Millisecond
+
+// committedRetrying asks c for the committed offsets of tps, again while
+// the coordinator is still loading or moving (a fresh broker), for up to
+// requestTimeout or ctx's end.
+func committedRetrying(ctx context.Context, c *kafka.Consumer, tps []kafka.TopicPartition) ([]kafka.TopicPartition, error) {
+	deadline := time.Now().Add(requestTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	for {
+		left := time.Until(deadline)
+		res, err := c.Committed(tps, int(max(left, time.Millisecond)/time.Millisecond))
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !coordinatorNotReady(kerr.Code()) || left < coordinatorRetry {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(coordinatorRetry):
+		}
+	}
+}
+
+// coordinatorNotReady reports the errors of a coordinator that is loading
+// or moving: asking again shortly succeeds.
+func coordinatorNotReady(c kafka.ErrorCode) bool {
+	switch c {
+	case kafka.ErrCoordinatorLoadInProgress, kafka.ErrCoordinatorNotAvailable, kafka.ErrNotCoordinator, kafka.ErrTimedOut:
+		return true
+	}
+	return false
 }
 
 // producerConfig is the command's producer (erasure and audit records,

@@ -42,14 +42,14 @@ type Group struct {
 }
 
 // Measure returns the lag of each group on topic.
-func Measure(ctx context.Context, r *kafkaio.Reader, admin *kafka.AdminClient, topic string, groups []string, now time.Time) ([]Group, error) {
+func Measure(ctx context.Context, r *kafkaio.Reader, topic string, groups []string, now time.Time) ([]Group, error) {
 	parts, err := r.Partitions(topic)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Group, 0, len(groups))
 	for _, g := range groups {
-		gl, err := measureGroup(ctx, r, admin, topic, g, parts, now)
+		gl, err := measureGroup(ctx, r, topic, g, parts, now)
 		if err != nil {
 			return nil, err
 		}
@@ -58,8 +58,8 @@ func Measure(ctx context.Context, r *kafkaio.Reader, admin *kafka.AdminClient, t
 	return out, nil
 }
 
-func measureGroup(ctx context.Context, r *kafkaio.Reader, admin *kafka.AdminClient, topic, group string, parts []int32, now time.Time) (Group, error) {
-	committed, err := kafkaio.Committed(ctx, admin, group, topic)
+func measureGroup(ctx context.Context, r *kafkaio.Reader, topic, group string, parts []int32, now time.Time) (Group, error) {
+	committed, err := r.Committed(ctx, group, topic)
 	if err != nil {
 		return Group{}, err
 	}

@@ -115,7 +115,7 @@ func (r Replayer) plan(ctx context.Context, o Options) (start, end map[int32]int
 	if err != nil {
 		return nil, nil, false, err
 	}
-	committed, err := kafkaio.Committed(ctx, r.Admin, o.Sink.Group, topic)
+	committed, err := r.Reader.Committed(ctx, o.Sink.Group, topic)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -216,7 +216,7 @@ func (r Replayer) follow(ctx context.Context, loop *sink.Loop, cfg sink.Config, 
 			return ErrInterrupted
 		case <-t.C:
 		}
-		committed, err := kafkaio.Committed(ctx, r.Admin, cfg.Group, cfg.Topic)
+		committed, err := r.Reader.Committed(ctx, cfg.Group, cfg.Topic)
 		if err != nil {
 			continue // ctx ended, or a transient admin error: the next tick tells
 		}
