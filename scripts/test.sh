@@ -17,7 +17,7 @@ export FOOTPRINT_REQUIRE_STACK=1
 # cmd/footprint runs last: its DLQ test crashed in librdkafka (segfault) in 4 of
 # 5 clean-clone runs when it ran about two minutes after the broker started. The
 # cause was found and fixed since (the admin client's ListConsumerGroupOffsets
-# while the group coordinator loads, librdkafka #5040; see kafkaio.Committed and
+# while the group coordinator loads, librdkafka #5040; see kafkaio Reader.Committed and
 # TestDLQPoisonOnFreshBroker); the order is kept, it costs nothing.
 MODULES=(gen internal store services/collector services/pg-writer services/ch-writer services/query services/notifier sdk e2e bench deploy cmd/footprint)
 # Fuzz targets run for FUZZTIME each: long enough to explore past the seed corpus,
