@@ -93,7 +93,12 @@ install_cluster_missing() {
 
 kafka_cluster_id() {
 	local f="$STACK/kafka-cluster-id"
-	[ -s "$f" ] || kafka_java kafka.tools.StorageTool random-uuid >"$f" 2>>"$LOGS/kafka-format.log"
+	# The tool may print log lines on stdout first (log4j's console appender); keep the id.
+	if [ ! -s "$f" ]; then
+		kafka_java kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka-format.log" |
+			grep -E '^[A-Za-z0-9_-]{22}$' | tail -n 1 >"$f"
+		[ -s "$f" ] || die "could not generate a Kafka cluster id (see $LOGS/kafka-format.log)"
+	fi
 	cat "$f"
 }
 
