@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
@@ -88,16 +89,48 @@ func (s *Store) migrateTo(ctx context.Context, version int64) error {
 // Ping checks the connection.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
+// writeParts is how many connections write one batch at once, each a part
+// of it in its own transaction: a COPY keeps one server process busy, and
+// the writer's own decoding already overlaps the write, so a second part
+// lets the server use a second core. The parts hold different event_ids
+// (KeepFirst runs first), so they never wait on each other's keys. A batch
+// is committed to Kafka only when every part is written; after a failure
+// the whole batch is written again, and the parts already stored are
+// skipped by their keys.
+const writeParts = 2
+
+// minPartEvents is the smallest part worth a connection of its own.
+const minPartEvents = 1000
+
 // WriteBatch stores the events whose event_id is not stored yet; of several
 // copies of one event_id in the batch it keeps the first (eventrow.KeepFirst).
-//
-// The first delivery of a batch, by far the common case, holds no stored
-// event_id, so one transaction COPYs the keys and then the events. Only
-// when the key COPY meets a stored event_id (redelivery after a crash or
-// rebalance, a client's retry) is the batch rolled back and written through
-// the staging table, which skips the stored ids and costs about twice as much.
+// A large batch is written in writeParts parts at once (writePart each).
 func (s *Store) WriteBatch(ctx context.Context, events []*eventv1.Event) error {
 	events = eventrow.KeepFirst(events)
+	parts := min(writeParts, max(len(events)/minPartEvents, 1))
+	if parts == 1 {
+		return s.writePart(ctx, events)
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		part := events[i*len(events)/parts : (i+1)*len(events)/parts]
+		wg.Go(func() { errs[i] = s.writePart(ctx, part) })
+	}
+	wg.Wait()
+	// errors.Join keeps sinkerr.ErrRejected visible: the sink then bisects
+	// the batch down to the rejected event.
+	return errors.Join(errs...)
+}
+
+// writePart stores events (distinct event_ids) in one transaction. The
+// first delivery of a batch, by far the common case, holds no stored
+// event_id, so the transaction COPYs the keys and then the events. Only
+// when the key COPY meets a stored event_id (redelivery after a crash or
+// rebalance, a client's retry) is it rolled back and the part written
+// through the staging table, which skips the stored ids and costs about
+// twice as much.
+func (s *Store) writePart(ctx context.Context, events []*eventv1.Event) error {
 	var failed error // a conversion error: the data, not the server
 	copyIn := func(tx pgx.Tx, table pgx.Identifier, cols []column) error {
 		_, err := tx.CopyFrom(ctx, table, eventrow.Names(cols), copySource(cols, events, &failed))
