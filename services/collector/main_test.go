@@ -219,7 +219,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -230,7 +230,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // waitReady polls /readyz until it answers 200, the process exits, or 60 s pass.
-func waitReady(t *testing.T, url string, exited chan error) {
+func waitReady(t testing.TB, url string, exited chan error) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	client := &http.Client{Timeout: 3 * time.Second}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/footprint/footprint/internal/wire"
+	"github.com/footprint/footprint/services/collector/internal/config"
 )
 
 // BenchmarkIngest measures Ingest against the real broker, end to end
@@ -29,7 +31,16 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	brokers := testenv.KafkaBrokers(b)
 	topic := testenv.NewTopic(b, brokers, 6)
-	c := startCollector(b, brokers, topic, nil)
+	c := startCollector(b, brokers, topic, func(cfg *config.Config) {
+		// FOOTPRINT_BENCH_LINGER tries another linger.ms without a rebuild.
+		if v := os.Getenv("FOOTPRINT_BENCH_LINGER"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.Kafka.Linger = d
+		}
+	})
 	b.Run("raw", func(b *testing.B) { benchRawProducer(b, brokers, topic) })
 	for _, clients := range []struct{ n, batch int }{{4, 1000}, {64, 100}, {256, 1}} {
 		b.Run(fmt.Sprintf("clients=%d/batch=%d", clients.n, clients.batch), func(b *testing.B) {

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
+	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/testenv"
+)
+
+// BenchmarkBinary runs the collector binary (its own process, default
+// settings) under the bench's shapes of load and reports, besides events/s,
+// what only a separate process shows: the collector's own CPU per event
+// (utime+stime from /proc, so the clients' CPU is not in it) and its peak
+// RSS (VmHWM) since it started. One op is one event.
+//
+//	go test -run '^$' -bench Binary -benchtime 200000x .
+func BenchmarkBinary(b *testing.B) {
+	brokers := testenv.KafkaBrokers(b)
+	bin := filepath.Join(b.TempDir(), "collector")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, shape := range []struct{ clients, batch int }{{4, 1000}, {64, 100}, {256, 1}} {
+		b.Run(fmt.Sprintf("clients=%d/batch=%d", shape.clients, shape.batch), func(b *testing.B) {
+			pid, addr := startBinary(b, bin, brokers)
+			calls := int64(max(b.N/shape.batch, 1))
+			cpu0 := processCPU(b, pid)
+			b.ResetTimer()
+			if err := load(addr, shape.clients, shape.batch, calls); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			events := float64(calls) * float64(shape.batch)
+			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64((processCPU(b, pid) - cpu0).Microseconds())/events, "collector-cpu-us/event")
+			b.ReportMetric(peakRSSMB(b, pid), "peak-rss-MB")
+		})
+	}
+}
+
+// startBinary starts the collector on a new topic and waits until it is ready.
+func startBinary(b *testing.B, bin, brokers string) (pid int, grpcAddr string) {
+	topic := testenv.NewTopic(b, brokers, 6)
+	grpcAddr, adminAddr := freeAddr(b), freeAddr(b)
+	var logs bytes.Buffer
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"FOOTPRINT_KAFKA_BROKERS="+brokers, "FOOTPRINT_KAFKA_TOPIC="+topic,
+		"FOOTPRINT_ADMIN_ADDR="+adminAddr, "FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr,
+		"FOOTPRINT_COLLECTOR_HTTP_ADDR=off", "FOOTPRINT_COLLECTOR_API_KEYS=bench_key=bench",
+		"FOOTPRINT_COLLECTOR_VISITOR_SECRET=binary-bench-visitor-secret")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	waitReady(b, "http://"+adminAddr+"/readyz", exited)
+	return cmd.Process.Pid, grpcAddr
+}
+
+// load sends calls requests of batch events from clients connections.
+func load(addr string, clients, batch int, calls int64) error {
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer bench_key")
+	var next atomic.Int64
+	errc := make(chan error, clients)
+	for c := range clients {
+		go func() {
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer conn.Close()
+			client := collectorv1.NewCollectorServiceClient(conn)
+			req := &collectorv1.IngestRequest{Events: make([]*eventv1.Event, batch)}
+			for i := range req.Events {
+				url := fmt.Sprintf("https://shop.example.com/p/%d", i%16)
+				if i%3 == 0 {
+					url += "?utm_source=newsletter&utm_medium=email"
+				}
+				req.Events[i] = &eventv1.Event{
+					EventId: fmt.Sprintf("0193a5b2-7c4d-4e8f-%04x-%012x", c, i+1), SiteId: "bench",
+					VisitorId: fmt.Sprintf("%d-%d", c, i), HttpMethod: "GET",
+					Page: &eventv1.Page{Url: url, Referrer: "https://www.google.com/"},
+					Client: &eventv1.ClientContext{Locale: "en-US", ScreenWidth: 1920, ScreenHeight: 1080,
+						UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"},
+				}
+			}
+			for next.Add(1) <= calls {
+				if _, err := client.Ingest(ctx, req); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	var errs []error
+	for range clients {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+// processCPU is utime+stime of pid (/proc/<pid>/stat, fields 14 and 15, in
+// clock ticks of 10 ms).
+func processCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name may contain spaces: fields start after its ')'.
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// peakRSSMB is VmHWM of pid in MB.
+func peakRSSMB(b *testing.B, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
