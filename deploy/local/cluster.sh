@@ -324,9 +324,12 @@ cluster_down() {
 	stop_pid clickhouse1
 	stop_pid clickhouse2
 	stop_pid zookeeper
-	stop_pid kafka1
-	stop_pid kafka2
-	stop_pid kafka3
+	# All brokers at once: one by one, the last would wait for a controller quorum that is gone.
+	local b
+	for b in kafka1 kafka2 kafka3; do
+		if pid_alive "$b"; then kill -TERM "$(cat "$PIDS/$b.pid")" 2>/dev/null || true; fi
+	done
+	for b in kafka1 kafka2 kafka3; do stop_pid "$b"; done
 }
 
 CLUSTER_PARTS=(kafka1 kafka2 kafka3 zookeeper clickhouse1 clickhouse2 postgres postgres-replica)
