@@ -8,8 +8,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -20,36 +20,31 @@ import (
 )
 
 func main() {
-	help := flag.Bool("help", false, "list the environment variables and exit")
-	flag.Parse()
-	if *help {
-		def := config.Default()
-		for _, v := range config.Vars() {
-			fmt.Printf("%s (default %q)\n    %s\n", v.Name, v.Default(&def), v.Help)
-		}
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	err := run(ctx)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "query:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-func run(ctx context.Context) error {
-	cfg, err := config.FromEnv(os.LookupEnv)
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	cfg := config.Default()
+	vars := config.Vars(&cfg)
+	if exit, code := vars.Args("query", args, stdout, stderr); exit {
+		return code
+	}
+	err := vars.Apply(lookup)
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		fmt.Fprintln(stderr, "query: config:", err)
+		return 1
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return fmt.Errorf("config: FOOTPRINT_LOG_LEVEL: %w", err)
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("service", "query")
+	if err := app.Run(ctx, cfg, logger); err != nil {
+		fmt.Fprintln(stderr, "query:", err)
+		return 1
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", "query")
-	return app.Run(ctx, cfg, logger)
+	return 0
 }

@@ -2,8 +2,13 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/footprint/footprint/internal/envconfig"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -17,25 +22,38 @@ func TestFromEnvAndValidate(t *testing.T) {
 		"FOOTPRINT_QUERY_READ_KEYS":      "k1=a,b;k2=c",
 		"FOOTPRINT_QUERY_PUBLIC_SITES":   "demo",
 		"FOOTPRINT_QUERY_TIMEOUT":        "3s",
-		"FOOTPRINT_QUERY_MAX_CONCURRENT": "0",
-		"FOOTPRINT_QUERY_PG_SCHEMA":      "bad;schema",
-		"FOOTPRINT_LOG_LEVEL":            "loud",
+		"FOOTPRINT_LOG_LEVEL":            "warn",
 	}
 	c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.QueryTimeout != 3*time.Second || c.ReadKeys != "k1=a,b;k2=c" || c.PublicSites != "demo" {
+	if c.QueryTimeout != 3*time.Second || c.ReadKeys != "k1=a,b;k2=c" || c.PublicSites != "demo" || c.LogLevel != slog.LevelWarn {
 		t.Errorf("config %+v", c)
 	}
+	c.MaxConcurrent, c.PostgresSchema = 0, "bad;schema"
 	err = c.Validate()
-	for _, want := range []error{ErrConcurrency, ErrName, ErrLogLevel} {
+	for _, want := range []error{ErrConcurrency, ErrName} {
 		if !errors.Is(err, want) {
 			t.Errorf("Validate() = %v, want it to include %v", err, want)
 		}
 	}
 	if _, err := FromEnv(func(k string) (string, bool) { return "x", k == "FOOTPRINT_QUERY_TIMEOUT" }); err == nil {
 		t.Error("a malformed duration was accepted")
+	}
+	// A variable that fails its field's check is named at start, with the
+	// error Validate would return.
+	bad := map[string]string{"FOOTPRINT_QUERY_MAX_CONCURRENT": "0", "FOOTPRINT_QUERY_PG_SCHEMA": "bad;schema", "FOOTPRINT_LOG_LEVEL": "loud"}
+	_, err = FromEnv(func(k string) (string, bool) { v, ok := bad[k]; return v, ok })
+	for _, want := range []error{ErrConcurrency, ErrName, envconfig.ErrLogLevel} {
+		if !errors.Is(err, want) {
+			t.Errorf("FromEnv() = %v, want it to include %v", err, want)
+		}
+	}
+	for name := range bad {
+		if !strings.Contains(fmt.Sprint(err), name) {
+			t.Errorf("FromEnv() = %v, want it to name %s", err, name)
+		}
 	}
 	c = Default()
 	c.ReadKeys = "=nokey"
