@@ -249,15 +249,23 @@ func queryLog(ctx context.Context, conn ch.Conn, stmt, id string) (string, error
 	for rows.Next() {
 	}
 	_ = rows.Close()
-	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
-		return "", fmt.Errorf("flush logs: %w", err)
-	}
 	var durMs, readRows, readBytes, resultRows uint64
 	var mem int64
-	err = conn.QueryRow(ctx, "SELECT query_duration_ms, read_rows, read_bytes, result_rows, toInt64(memory_usage) FROM system.query_log WHERE query_id = ? AND type = 2 ORDER BY event_time DESC LIMIT 1", id).
-		Scan(&durMs, &readRows, &readBytes, &resultRows, &mem)
-	if err != nil {
-		return "", fmt.Errorf("read query_log: %w", err)
+	// The entry is written when the query's log is flushed, which another
+	// session's flush can race: poll a few times.
+	for attempt := 0; ; attempt++ {
+		if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+			return "", fmt.Errorf("flush logs: %w", err)
+		}
+		err = conn.QueryRow(ctx, "SELECT query_duration_ms, read_rows, read_bytes, result_rows, toInt64(memory_usage) FROM system.query_log WHERE query_id = ? AND type = 2 ORDER BY event_time DESC LIMIT 1", id).
+			Scan(&durMs, &readRows, &readBytes, &resultRows, &mem)
+		if err == nil {
+			break
+		}
+		if attempt == 10 {
+			return "", fmt.Errorf("read query_log: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Sprintf("query_duration_ms %d, read_rows %d, read_bytes %d (%.1f MiB), result_rows %d, memory_usage %.1f MiB",
 		durMs, readRows, readBytes, float64(readBytes)/(1<<20), resultRows, float64(mem)/(1<<20)), nil
