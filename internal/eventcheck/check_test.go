@@ -2,6 +2,7 @@ package eventcheck
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,21 @@ func TestStorableEncodedUsesTheGivenSize(t *testing.T) {
 	limit := DefaultLimits().MaxStoredEventBytes()
 	if err := c.StorableEncoded(ev, limit+1); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("size over the stored limit: %v", err)
+	}
+}
+
+// TestSnakeNameIsTheDefaultPattern: the hand-written matcher agrees with the
+// default pattern's regular expression.
+func TestSnakeNameIsTheDefaultPattern(t *testing.T) {
+	re := regexp.MustCompile(defaultNamePattern)
+	names := []string{"", "a", "page_view", "a1_", "_a", "1a", "Page", "pageView", "page-view", "page view",
+		"page_view\n", "é", "a\x00", strings.Repeat("a", 64), strings.Repeat("a", 65), "z" + strings.Repeat("9", 63)}
+	for c := range 256 {
+		names = append(names, string([]byte{byte(c)}), "a"+string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := isSnakeName(n), re.MatchString(n); got != want {
+			t.Errorf("isSnakeName(%q) = %v, the pattern says %v", n, got, want)
+		}
 	}
 }

@@ -52,6 +52,10 @@ type Limits struct {
 	NamePattern string
 }
 
+// defaultNamePattern is lower-case snake_case of 1-64 bytes; isSnakeName
+// matches exactly what it matches.
+const defaultNamePattern = `^[a-z][a-z0-9_]{0,63}$`
+
 // DefaultLimits are the limits the stores are built for (PostgreSQL indexes
 // site_id, name and path: a value above a few KiB cannot be indexed). The
 // writers check them; the collector may configure stricter ones, never
@@ -65,7 +69,7 @@ func DefaultLimits() Limits {
 		MaxIDLength:            128,
 		MaxURLLength:           2048,
 		MaxStringLength:        1024,
-		NamePattern:            `^[a-z][a-z0-9_]{0,63}$`,
+		NamePattern:            defaultNamePattern,
 	}
 }
 

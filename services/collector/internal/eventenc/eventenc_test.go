@@ -73,6 +73,9 @@ func TestAppendCoversEveryField(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Append differs from proto.Marshal\n got %x\nwant %x", got, want)
 	}
+	if Size(ev) != len(want) {
+		t.Fatalf("Size = %d, the encoding has %d bytes", Size(ev), len(want))
+	}
 }
 
 // TestAppendDecodesLikeProtoMarshal: events of many shapes decode to
@@ -117,8 +120,8 @@ func TestAppendDecodesLikeProtoMarshal(t *testing.T) {
 			if !proto.Equal(&decoded, ev) {
 				t.Fatalf("decodes to\n%v\nwant\n%v", &decoded, ev)
 			}
-			if want, _ := proto.Marshal(ev); len(want) != len(got)-len(prefix) {
-				t.Errorf("%d bytes, proto.Marshal writes %d", len(got)-len(prefix), len(want))
+			if want, _ := proto.Marshal(ev); len(want) != len(got)-len(prefix) || Size(ev) != len(want) {
+				t.Errorf("%d bytes, Size says %d, proto.Marshal writes %d", len(got)-len(prefix), Size(ev), len(want))
 			}
 		})
 	}

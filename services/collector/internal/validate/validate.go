@@ -20,6 +20,7 @@ import (
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/eventcheck"
+	"github.com/footprint/footprint/services/collector/internal/eventenc"
 )
 
 // DefaultEventName is the name of an event that names none.
@@ -131,7 +132,8 @@ type Outcome struct {
 // unspecified state.
 func (v *Validator) Prepare(ev *eventv1.Event, receivedAt time.Time) (Outcome, *Rejection) {
 	var out Outcome
-	if err := v.check.ReceivedSize(ev); err != nil {
+	// eventenc.Size is proto.Size without reflection (it was 9% of the CPU per event).
+	if err := v.check.ReceivedBytes(eventenc.Size(ev)); err != nil {
 		return out, rejection(err)
 	}
 	clientID, assigned, err := identify(ev)
