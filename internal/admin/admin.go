@@ -41,13 +41,25 @@ func (c *Config) ReadEnv(env *envconfig.Reader) {
 	env.Bool("FOOTPRINT_ADMIN_PPROF", &c.Pprof)
 }
 
+// Vars are the admin variables every service shares, bound to c's fields:
+// FOOTPRINT_ADMIN_ADDR and FOOTPRINT_ADMIN_PPROF. ready says when the
+// service's /readyz answers 200 ("ready when Kafka answers").
+func (c *Config) Vars(ready string) envconfig.Vars {
+	return envconfig.Vars{
+		envconfig.String("FOOTPRINT_ADMIN_ADDR", &c.Addr, "Admin HTTP address: /metrics, /healthz, /readyz ("+ready+"), /debug/pprof/ when FOOTPRINT_ADMIN_PPROF is true.").Check(checkAddr),
+		envconfig.Bool("FOOTPRINT_ADMIN_PPROF", &c.Pprof, "Serve /debug/pprof/ on the admin address (off: it exposes the command line and memory profiles to whoever reaches the port, and profiles load the CPU)."),
+	}
+}
+
 // Validate reports configuration errors.
-func (c Config) Validate() error {
-	if c.Addr == "" {
+func (c Config) Validate() error { return checkAddr(c.Addr) }
+
+func checkAddr(addr string) error {
+	if addr == "" {
 		return ErrAddrRequired
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("admin: listen address %q: %w", c.Addr, err)
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("admin: listen address %q: %w", addr, err)
 	}
 	return nil
 }

@@ -72,3 +72,20 @@ func TestReadEnv(t *testing.T) {
 		t.Fatalf("defaults changed: %+v", c)
 	}
 }
+
+func TestVars(t *testing.T) {
+	c := Config{Addr: "127.0.0.1:2"}
+	vars := c.Vars("ready when the store answers")
+	env := map[string]string{"FOOTPRINT_ADMIN_ADDR": "127.0.0.1:1", "FOOTPRINT_ADMIN_PPROF": "true"}
+	if err := vars.Apply(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil || c.Addr != "127.0.0.1:1" || !c.Pprof {
+		t.Fatalf("config %+v, err %v", c, err)
+	}
+	if d := vars.Docs()[0]; d.Default != "127.0.0.1:2" || !strings.Contains(d.Help, "(ready when the store answers)") {
+		t.Fatalf("doc %+v", d)
+	}
+	c = Config{Addr: "127.0.0.1:2"}
+	err := c.Vars("").Apply(func(k string) (string, bool) { return "nohostport", k == "FOOTPRINT_ADMIN_ADDR" })
+	if err == nil || !strings.Contains(err.Error(), "FOOTPRINT_ADMIN_ADDR") || c.Addr != "127.0.0.1:2" {
+		t.Fatalf("bad address: err %v, config %+v", err, c)
+	}
+}
