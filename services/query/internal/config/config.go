@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,11 +162,10 @@ func IsIdentifier(s string) bool {
 // `query -help` prints it and the README lists it (checked by a test).
 // Each check is the one Validate runs, so a bad variable is named at start.
 func Vars(c *Config) envconfig.Vars {
-	return envconfig.Vars{
+	return slices.Concat(envconfig.Vars{
 		envconfig.String("FOOTPRINT_QUERY_GRPC_ADDR", &c.GRPCAddr, "gRPC listen address (QueryService, health, reflection).").Check(checkAddr),
 		envconfig.String("FOOTPRINT_QUERY_HTTP_ADDR", &c.HTTPAddr, "HTTP listen address: the dashboard at / and the JSON API (grpc-gateway) under /api/v1/.").Check(checkAddr),
-		envconfig.String("FOOTPRINT_ADMIN_ADDR", &c.Admin.Addr, "Admin HTTP address: /metrics, /healthz, /readyz (ready when both stores answer), /debug/pprof/ when FOOTPRINT_ADMIN_PPROF is true."),
-		envconfig.Bool("FOOTPRINT_ADMIN_PPROF", &c.Admin.Pprof, "Serve /debug/pprof/ on the admin port (off: it exposes profiles to whoever reaches the port)."),
+	}, c.Admin.Vars("ready when both stores answer"), envconfig.Vars{
 		envconfig.LogLevel("FOOTPRINT_LOG_LEVEL", &c.LogLevel, "debug, info, warn or error (JSON logs on stderr)."),
 		envconfig.String("FOOTPRINT_QUERY_READ_KEYS", &c.ReadKeys, "Read keys and the sites each may read: `key1=siteA,siteB;key2=siteC` (separate from the collector's ingest keys)."),
 		envconfig.String("FOOTPRINT_QUERY_PUBLIC_SITES", &c.PublicSites, "Comma-separated sites anyone may read without a key. Empty: every site needs a key."),
@@ -182,7 +182,7 @@ func Vars(c *Config) envconfig.Vars {
 		envconfig.Duration("FOOTPRINT_QUERY_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, "On SIGTERM, how long in-flight calls may finish."),
 		envconfig.Duration("FOOTPRINT_QUERY_CONSISTENCY_INTERVAL", &c.ConsistencyInterval, "How often both stores are compared per site (the footprint consistency check) for the footprint_consistency_mismatched_days metric; 0 turns it off."),
 		envconfig.Int("FOOTPRINT_QUERY_CONSISTENCY_DAYS", &c.ConsistencyDays, "How many complete UTC days before today the periodic consistency check compares (today is left out: events still in flight to one writer would flap the metric)."),
-	}
+	})
 }
 
 // FromEnv applies the variables that lookup finds to a default Config. An
