@@ -181,11 +181,23 @@ func selectList() []string {
 	return exprs
 }
 
-// appendColumns appends the events to batch column by column, in table
-// order (one typed slice per column: no per-value boxing, no per-row
-// conversion in the driver).
-func appendColumns(batch driver.Batch, events []*eventv1.Event) error {
-	for i, c := range columns {
+// keyTable is the event_keys columns: entries of the events' column table
+// (event_keys declares them alike, in the same order).
+var keyTable = func() []column {
+	var out []column
+	for _, c := range columns {
+		if c.Name == "event_id" || c.Name == "occurred_at" {
+			out = append(out, c)
+		}
+	}
+	return out
+}()
+
+// appendColumns appends the events to batch column by column, in the
+// order of table (one typed slice per column: no per-value boxing, no
+// per-row conversion in the driver).
+func appendColumns(batch driver.Batch, table []column, events []*eventv1.Event) error {
+	for i, c := range table {
 		if err := batch.Column(i).Append(c.values(events)); err != nil {
 			return fmt.Errorf("column %s: %w", c.Name, err)
 		}

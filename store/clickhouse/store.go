@@ -254,7 +254,7 @@ func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error
 		return fmt.Errorf("prepare batch: %w", err)
 	}
 	defer func() { _ = batch.Abort() }()
-	if err := appendColumns(batch, events); err != nil {
+	if err := appendColumns(batch, columns, events); err != nil {
 		// A value the driver cannot convert: that event can never be
 		// stored, so the loop bisects the batch down to it and
 		// dead-letters it.
@@ -268,15 +268,13 @@ func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error
 
 // appendKeys records the events' ids as stored.
 func (s *Store) appendKeys(ctx context.Context, events []*eventv1.Event) error {
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO event_keys (event_id, occurred_at)")
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO event_keys ("+strings.Join(eventrow.Names(keyTable), ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare keys: %w", err)
 	}
 	defer func() { _ = batch.Abort() }()
-	for _, ev := range events {
-		if err := batch.Append(ev.GetEventId(), time.Unix(ev.GetOccurredAt().GetSeconds(), 0).UTC()); err != nil {
-			return fmt.Errorf("%w: append key %s: %w", sinkerr.ErrRejected, ev.GetEventId(), err)
-		}
+	if err := appendColumns(batch, keyTable, events); err != nil {
+		return fmt.Errorf("%w: append keys: %w", sinkerr.ErrRejected, err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send keys: %w", err)

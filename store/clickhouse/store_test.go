@@ -134,9 +134,19 @@ func TestBatchThroughput(t *testing.T) {
 
 // The column table (columns.go) is the migrated events table: same names,
 // same types, same order. A field added to one and not the other fails here.
+// event_keys' columns are the column table's keyTable entries.
 func TestColumnsMatchMigrations(t *testing.T) {
 	s := newStore(t)
-	rows, err := s.conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = ? AND table = 'events'", s.cfg.Database)
+	for table, declared := range map[string][]column{"events": columns, "event_keys": keyTable} {
+		for _, d := range eventrow.ColumnDiff(migratedColumns(t, s, table), eventrow.Declarations(declared)) {
+			t.Errorf("%s: %s", table, d)
+		}
+	}
+}
+
+// migratedColumns is table's columns as the server reports them, in order.
+func migratedColumns(t *testing.T, s *Store, table string) []eventrow.Column {
+	rows, err := s.conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", s.cfg.Database, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +159,7 @@ func TestColumnsMatchMigrations(t *testing.T) {
 		}
 		migrated = append(migrated, c)
 	}
-	for _, d := range eventrow.ColumnDiff(migrated, eventrow.Declarations(columns)) {
-		t.Error(d)
-	}
+	return migrated
 }
 
 // Every field written is read back exactly (nanoseconds included).
