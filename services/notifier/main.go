@@ -9,8 +9,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,31 +21,30 @@ import (
 )
 
 func main() {
-	help := flag.Bool("help", false, "list the environment variables and exit")
-	flag.Parse()
-	if *help {
-		for _, v := range config.Vars() {
-			fmt.Printf("%s\n    %s\n", v.Name, v.Help)
-		}
-		return
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	err := run(ctx)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "notifier:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-func run(ctx context.Context) error {
-	cfg, err := config.FromEnv(os.Getenv)
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	def := config.Default()
+	if exit, code := config.Vars(&def).Args("notifier", args, stdout, stderr); exit {
+		return code
+	}
+	cfg, err := config.FromEnv(getenv)
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		fmt.Fprintln(stderr, "notifier: config:", err)
+		return 1
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("service", "notifier")
-	return app.Run(ctx, cfg, os.Getenv, logger)
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})).With("service", "notifier")
+	if err := app.Run(ctx, cfg, getenv, logger); err != nil {
+		fmt.Fprintln(stderr, "notifier:", err)
+		return 1
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	notifierv1 "github.com/footprint/footprint/gen/footprint/notifier/v1"
+	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
+	"github.com/footprint/footprint/services/notifier/internal/config"
 	nt "github.com/footprint/footprint/services/notifier/internal/notifiertest"
 )
 
@@ -22,6 +25,7 @@ const asService = "FOOTPRINT_NOTIFIER_TEST_AS_SERVICE"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asService) == "1" {
+		os.Args = os.Args[:1] // the -test.* flags are not the notifier's
 		main()
 		return
 	}
@@ -226,4 +230,13 @@ func (s *subscriber) reconnects() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.again
+}
+
+// TestHelpListsEveryVariable: `notifier -help` (and -h) exits 0 and prints
+// every variable of the table with its default.
+func TestHelpListsEveryVariable(t *testing.T) {
+	c := config.Default()
+	envconfigtest.Help(t, config.Vars(&c), func(args []string, stdout, stderr io.Writer) int {
+		return run(context.Background(), args, func(string) string { return "" }, stdout, stderr)
+	})
 }

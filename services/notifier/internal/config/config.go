@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/footprint/footprint/internal/admin"
@@ -96,73 +97,65 @@ func Default() Config {
 	}
 }
 
-// Var is one environment variable: its name, help and how it applies.
-type Var struct {
-	Name string
-	Help string
-	Read func(env *envconfig.Reader, c *Config)
+// Vars is the notifier's variable table, bound to c's fields (the defaults
+// are c's values now), in README order: FromEnv applies it, `notifier -help`
+// prints it and the README lists it (checked by a test). The checks are the
+// ones Validate runs on single fields.
+func Vars(c *Config) envconfig.Vars {
+	w := &c.Webhook
+	return slices.Concat(envconfig.Vars{
+		envconfig.String("FOOTPRINT_KAFKA_BROKERS", &c.Sink.Brokers, "Kafka bootstrap servers"),
+		envconfig.String("FOOTPRINT_KAFKA_TOPIC", &c.Sink.Topic, "events topic; its .dlq receives events that cannot be decoded"),
+		envconfig.String("FOOTPRINT_NOTIFIER_GROUP", &c.Sink.Group, "Kafka consumer group"),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_BATCH_MAX_WAIT", &c.Sink.BatchMaxWait, "a batch of events is written at the latest this long after its first event"),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_SESSION_TIMEOUT", &c.Sink.SessionTimeout, "Kafka group session timeout: how fast a dead replica's partitions move"),
+		envconfig.String("FOOTPRINT_NOTIFIER_GRPC_ADDR", &c.GRPCAddr, "gRPC listen address (NotificationService, health, reflection)").Check(checkGRPCAddr),
+	}, c.Admin.Vars("ready when the inbox is migrated and Kafka answers"), envconfig.Vars{
+		envconfig.String("FOOTPRINT_NOTIFIER_PG_URL", &c.PostgresURL, "PostgreSQL URL of the notifier's role (owns schema notifier)"),
+		envconfig.String("FOOTPRINT_NOTIFIER_API_KEYS", &c.APIKeys, "API keys: key1=siteA,siteB;key2=siteC (required)"),
+		envconfig.String("FOOTPRINT_NOTIFIER_RULES_FILE", &c.RulesFile, "rules YAML file; empty: the embedded internal/rules/rules.yaml"),
+		envconfig.String("FOOTPRINT_NOTIFIER_DLQ_TOPIC", &c.DLQTopic, "topic of webhook messages that failed every attempt"),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_TIMEOUT", &w.Timeout, "timeout of one webhook attempt").Check(positive[time.Duration]),
+		envconfig.Int("FOOTPRINT_NOTIFIER_WEBHOOK_CONCURRENCY", &w.Concurrency, "deliveries in flight per endpoint (a rule's endpoint may override)").Check(positive[int]),
+		envconfig.Int("FOOTPRINT_NOTIFIER_WEBHOOK_MAX_ATTEMPTS", &w.MaxAttempts, "attempts before a webhook message goes to the dead-letter topic").Check(positive[int]),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_INITIAL", &w.RetryInitial, "first retry backoff (doubles, with jitter)").Check(positive[time.Duration]),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_MAX", &w.RetryMax, "cap of the retry backoff").Check(positive[time.Duration]),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_LEASE", &w.Lease, "a claimed delivery of a crashed notifier is retried after this"),
+		envconfig.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETENTION", &w.Retention, "delivered and dead webhook messages are deleted from the outbox after this").Check(positive[time.Duration]),
+		envconfig.LogLevel("FOOTPRINT_LOG_LEVEL", &c.LogLevel, "debug, info, warn or error"),
+	})
 }
 
-// Vars lists every variable the notifier reads.
-func Vars() []Var {
-	return []Var{
-		{"FOOTPRINT_KAFKA_BROKERS", "Kafka bootstrap servers", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_KAFKA_BROKERS", &c.Sink.Brokers) }},
-		{"FOOTPRINT_KAFKA_TOPIC", "events topic; its .dlq receives events that cannot be decoded", func(e *envconfig.Reader, c *Config) {
-			e.String("FOOTPRINT_KAFKA_TOPIC", &c.Sink.Topic)
-			c.Sink.DLQTopic = c.Sink.Topic + ".dlq"
-		}},
-		{"FOOTPRINT_NOTIFIER_GROUP", "Kafka consumer group", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_GROUP", &c.Sink.Group) }},
-		{"FOOTPRINT_NOTIFIER_BATCH_MAX_WAIT", "a batch of events is written at the latest this long after its first event", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_BATCH_MAX_WAIT", &c.Sink.BatchMaxWait)
-		}},
-		{"FOOTPRINT_NOTIFIER_SESSION_TIMEOUT", "Kafka group session timeout: how fast a dead replica's partitions move", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_SESSION_TIMEOUT", &c.Sink.SessionTimeout)
-		}},
-		{"FOOTPRINT_NOTIFIER_GRPC_ADDR", "gRPC listen address (NotificationService, health, reflection)", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_GRPC_ADDR", &c.GRPCAddr) }},
-		{"FOOTPRINT_ADMIN_ADDR", "admin HTTP address (/metrics, /healthz, /readyz)", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_ADMIN_ADDR", &c.Admin.Addr) }},
-		{"FOOTPRINT_ADMIN_PPROF", "serve /debug/pprof/ on the admin port", func(e *envconfig.Reader, c *Config) { e.Bool("FOOTPRINT_ADMIN_PPROF", &c.Admin.Pprof) }},
-		{"FOOTPRINT_NOTIFIER_PG_URL", "PostgreSQL URL of the notifier's role (owns schema notifier)", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_PG_URL", &c.PostgresURL) }},
-		{"FOOTPRINT_NOTIFIER_API_KEYS", "API keys: key1=siteA,siteB;key2=siteC (required)", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_API_KEYS", &c.APIKeys) }},
-		{"FOOTPRINT_NOTIFIER_RULES_FILE", "rules YAML file; empty: the embedded internal/rules/rules.yaml", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_RULES_FILE", &c.RulesFile) }},
-		{"FOOTPRINT_NOTIFIER_DLQ_TOPIC", "topic of webhook messages that failed every attempt", func(e *envconfig.Reader, c *Config) { e.String("FOOTPRINT_NOTIFIER_DLQ_TOPIC", &c.DLQTopic) }},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_TIMEOUT", "timeout of one webhook attempt", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_TIMEOUT", &c.Webhook.Timeout)
-		}},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_CONCURRENCY", "deliveries in flight per endpoint (a rule's endpoint may override)", func(e *envconfig.Reader, c *Config) {
-			e.Int("FOOTPRINT_NOTIFIER_WEBHOOK_CONCURRENCY", &c.Webhook.Concurrency)
-		}},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_MAX_ATTEMPTS", "attempts before a webhook message goes to the dead-letter topic", func(e *envconfig.Reader, c *Config) {
-			e.Int("FOOTPRINT_NOTIFIER_WEBHOOK_MAX_ATTEMPTS", &c.Webhook.MaxAttempts)
-		}},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_INITIAL", "first retry backoff (doubles, with jitter)", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_INITIAL", &c.Webhook.RetryInitial)
-		}},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_MAX", "cap of the retry backoff", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETRY_MAX", &c.Webhook.RetryMax)
-		}},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_LEASE", "a claimed delivery of a crashed notifier is retried after this", func(e *envconfig.Reader, c *Config) { e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_LEASE", &c.Webhook.Lease) }},
-		{"FOOTPRINT_NOTIFIER_WEBHOOK_RETENTION", "delivered and dead webhook messages are deleted from the outbox after this", func(e *envconfig.Reader, c *Config) {
-			e.Duration("FOOTPRINT_NOTIFIER_WEBHOOK_RETENTION", &c.Webhook.Retention)
-		}},
-		{"FOOTPRINT_LOG_LEVEL", "debug, info, warn or error", func(e *envconfig.Reader, c *Config) { e.LogLevel("FOOTPRINT_LOG_LEVEL", &c.LogLevel) }},
-	}
-}
-
-// FromEnv applies the variables to the defaults.
+// FromEnv applies the variables to the defaults (an empty variable keeps
+// its default). The events' dead-letter topic follows the events topic.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Default()
-	env := envconfig.New(getenv)
-	for _, v := range Vars() {
-		v.Read(env, &c)
+	err := Vars(&c).Apply(envconfig.Getenv(getenv))
+	c.Sink.DLQTopic = c.Sink.Topic + ".dlq"
+	return c, err
+}
+
+func checkGRPCAddr(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%w: %q", ErrGRPCAddr, addr)
 	}
-	return c, env.Err()
+	return nil
+}
+
+// positive is the single-field part of ErrWebhook: counts, timeouts,
+// backoffs and the retention must be above zero.
+func positive[T int | time.Duration](v T) error {
+	if v <= 0 {
+		return ErrWebhook
+	}
+	return nil
 }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {
 	errs := []error{c.Sink.Validate(), c.Admin.Validate()}
-	if _, _, err := net.SplitHostPort(c.GRPCAddr); err != nil {
-		errs = append(errs, fmt.Errorf("%w: %q", ErrGRPCAddr, c.GRPCAddr))
+	if err := checkGRPCAddr(c.GRPCAddr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.PostgresURL == "" {
 		errs = append(errs, ErrPostgresURL)

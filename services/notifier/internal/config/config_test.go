@@ -2,8 +2,12 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
 )
 
 func TestDefaultsAndEnv(t *testing.T) {
@@ -19,9 +23,12 @@ func TestDefaultsAndEnv(t *testing.T) {
 	if c.Sink.Topic != "t1" || c.Sink.DLQTopic != "t1.dlq" || c.Sink.Group != "footprint-notifier" || c.Webhook.Timeout != 3*time.Second || c.GRPCAddr != "127.0.0.1:1" {
 		t.Fatalf("config %+v", c)
 	}
-	if len(Vars()) < 15 {
-		t.Fatal("variables missing")
-	}
+}
+
+// TestREADMEListsEveryVariable: the README's table and Vars name the same variables.
+func TestREADMEListsEveryVariable(t *testing.T) {
+	c := Default()
+	envconfigtest.CheckREADME(t, "../../README.md", Vars(&c))
 }
 
 func TestValidateNamesEveryError(t *testing.T) {
@@ -34,7 +41,14 @@ func TestValidateNamesEveryError(t *testing.T) {
 			t.Errorf("missing %v in %v", want, err)
 		}
 	}
-	if _, err := FromEnv(func(k string) string { return map[string]string{"FOOTPRINT_NOTIFIER_WEBHOOK_TIMEOUT": "soon"}[k] }); err == nil {
-		t.Error("a malformed duration was accepted")
+	bad := map[string]string{"FOOTPRINT_NOTIFIER_WEBHOOK_TIMEOUT": "soon", "FOOTPRINT_NOTIFIER_WEBHOOK_MAX_ATTEMPTS": "0", "FOOTPRINT_NOTIFIER_GRPC_ADDR": "nope"}
+	_, err = FromEnv(func(k string) string { return bad[k] })
+	for name := range bad {
+		if !strings.Contains(fmt.Sprint(err), name) {
+			t.Errorf("FromEnv() = %v, want it to name %s", err, name)
+		}
+	}
+	if !errors.Is(err, ErrWebhook) || !errors.Is(err, ErrGRPCAddr) {
+		t.Errorf("FromEnv() = %v, want ErrWebhook and ErrGRPCAddr", err)
 	}
 }
