@@ -71,7 +71,7 @@ dashboard-vendor: ## Re-vendor uPlot $(UPLOT_VERSION) into the dashboard from np
 		echo "vendored uPlot $(UPLOT_VERSION) into $$dst"
 
 .PHONY: up
-up: ## Install what is missing and start Kafka, PostgreSQL, ClickHouse and the services
+up: ## Install what is missing and start Kafka, PostgreSQL, ClickHouse and the services (PROFILE=cluster: the multi-node profile)
 	bash $(STACK) up
 
 .PHONY: infra
