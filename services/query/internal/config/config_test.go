@@ -19,10 +19,10 @@ func TestDefaultsAreValid(t *testing.T) {
 
 func TestFromEnvAndValidate(t *testing.T) {
 	env := map[string]string{
-		"FOOTPRINT_QUERY_READ_KEYS":      "k1=a,b;k2=c",
-		"FOOTPRINT_QUERY_PUBLIC_SITES":   "demo",
-		"FOOTPRINT_QUERY_TIMEOUT":        "3s",
-		"FOOTPRINT_LOG_LEVEL":            "warn",
+		"FOOTPRINT_QUERY_READ_KEYS":    "k1=a,b;k2=c",
+		"FOOTPRINT_QUERY_PUBLIC_SITES": "demo",
+		"FOOTPRINT_QUERY_TIMEOUT":      "3s",
+		"FOOTPRINT_LOG_LEVEL":          "warn",
 	}
 	c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
