@@ -14,12 +14,13 @@ import (
 	"github.com/footprint/footprint/internal/envconfig"
 )
 
-// readmeRow is a Markdown table row whose first cell is one variable name.
-var readmeRow = regexp.MustCompile("(?m)^\\|\\s*`([A-Z][A-Z0-9_]*)`\\s*\\|")
+// readmeRow is a Markdown table row whose first cell is one FOOTPRINT_*
+// variable name (other tables list gRPC codes or metrics).
+var readmeRow = regexp.MustCompile("(?m)^\\|\\s*`(FOOTPRINT_[A-Z0-9_]+)`\\s*\\|")
 
 // READMENames returns the variables a Markdown file's tables list, one per
-// row whose first cell is a variable name in backticks (rows naming a port
-// or a metric are not variables).
+// row whose first cell is a FOOTPRINT_* name in backticks (rows naming a
+// port, a status code or a metric are not variables).
 func READMENames(t testing.TB, path string) []string {
 	t.Helper()
 	body, err := os.ReadFile(path)

@@ -12,16 +12,17 @@ import (
 
 func TestREADMENamesAndRows(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "README.md")
-	readme := "| Port | What |\n|---|---|\n| `127.0.0.1:1` (`FOO_ADDR`) | not a variable row |\n\n" +
-		"| Variable | Default | Meaning |\n|---|---|---|\n| `FOO_A` | `1` | first |\n| `FOO_B` | (empty) | second |\n"
+	readme := "| Port | What |\n|---|---|\n| `127.0.0.1:1` (`FOOTPRINT_ADDR`) | not a variable row |\n\n" +
+		"| Code | Meaning |\n|---|---|\n| `RESOURCE_EXHAUSTED` | not a variable row |\n\n" +
+		"| Variable | Default | Meaning |\n|---|---|---|\n| `FOOTPRINT_A` | `1` | first |\n| `FOOTPRINT_B` | (empty) | second |\n"
 	if err := os.WriteFile(path, []byte(readme), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got := READMENames(t, path); !slices.Equal(got, []string{"FOO_A", "FOO_B"}) {
+	if got := READMENames(t, path); !slices.Equal(got, []string{"FOOTPRINT_A", "FOOTPRINT_B"}) {
 		t.Fatalf("READMENames = %v", got)
 	}
 	a, b := 1, ""
-	vars := envconfig.Vars{envconfig.Int("FOO_A", &a, "first"), envconfig.String("FOO_B", &b, "second")}
+	vars := envconfig.Vars{envconfig.Int("FOOTPRINT_A", &a, "first"), envconfig.String("FOOTPRINT_B", &b, "second")}
 	CheckREADMERows(t, path, vars)
 	Help(t, vars, func(args []string, stdout, stderr io.Writer) int {
 		_, code := vars.Args("foo", args, stdout, stderr)
@@ -31,7 +32,7 @@ func TestREADMENamesAndRows(t *testing.T) {
 	// The checks must fail on a README that misses a variable or lists one
 	// the service does not read.
 	c := 2
-	for _, vs := range []envconfig.Vars{vars[:1], append(vars[:2:2], envconfig.Int("FOO_C", &c, "third"))} {
+	for _, vs := range []envconfig.Vars{vars[:1], append(vars[:2:2], envconfig.Int("FOOTPRINT_C", &c, "third"))} {
 		rec := &recorder{TB: t}
 		CheckREADME(rec, path, vs)
 		if !rec.failed {
@@ -39,9 +40,9 @@ func TestREADMENamesAndRows(t *testing.T) {
 		}
 	}
 	rec := &recorder{TB: t}
-	CheckHelp(rec, "  FOO_A (default 1)\n", vars)
+	CheckHelp(rec, "  FOOTPRINT_A (default 1)\n", vars)
 	if !rec.failed {
-		t.Error("CheckHelp passed without FOO_B")
+		t.Error("CheckHelp passed without FOOTPRINT_B")
 	}
 }
 
