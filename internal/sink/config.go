@@ -32,7 +32,7 @@ type Config struct {
 	Topic           string        `help:"topic the events are read from"`
 	DLQTopic        string        `help:"dead-letter topic for messages that cannot be stored (default <topic>.dlq)"`
 	Group           string        `help:"Kafka consumer group of this writer"`
-	ErasureTopic    string        `help:"compacted topic of erasure records; events of erased subjects are not written (empty: none)"` // O, issue 14
+	ErasureTopic    string        `help:"compacted topic of erasure records; events of erased subjects are not written (empty: none)"`
 	Writer          string        `help:"writer name: the writer label of the metrics and the DLQ writer header (pg_writer, ch_writer)"`
 	BatchMaxEvents  int           `help:"a batch is written when it holds this many events"`
 	BatchMaxBytes   int           `help:"a batch is written when its message values reach this many bytes"`
@@ -85,7 +85,7 @@ func DefaultConfig(writer string) Config {
 		// instead, so RSS stays near 250 MiB and under the 300 MB a writer
 		// may use while draining a backlog.
 		MemoryLimit:  200 << 20,
-		ErasureTopic: "footprint.erasures.v1", // O, issue 14: where `footprint erase` records erasures
+		ErasureTopic: "footprint.erasures.v1", // where `footprint erase` records erasures
 		Limits:       eventcheck.DefaultLimits(),
 	}
 }
@@ -152,7 +152,7 @@ func (c *Config) ReadEnv(env *envconfig.Reader) {
 	c.DLQTopic = c.Topic + ".dlq"
 	env.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic)
 	env.String("FOOTPRINT_WRITER_GROUP", &c.Group)
-	env.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic) // O, issue 14
+	env.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic)
 	env.Int("FOOTPRINT_WRITER_BATCH_MAX_EVENTS", &c.BatchMaxEvents)
 	env.Int("FOOTPRINT_WRITER_BATCH_MAX_BYTES", &c.BatchMaxBytes)
 	env.Duration("FOOTPRINT_WRITER_BATCH_MAX_WAIT", &c.BatchMaxWait)

@@ -22,7 +22,7 @@ func (l *Loop) flush(ctx context.Context, retry bool) error {
 	l.inFlush, l.dropped = true, false
 	defer func() { l.inFlush = false }()
 	r := &retrier{l: l, ctx: ctx, retry: retry, backoff: l.cfg.RetryInitial}
-	for _, step := range []func(*retrier) (bool, error){l.erasureStep /* O, issue 14 */, l.writeStep, l.deadLetterStep, l.commitStep} {
+	for _, step := range []func(*retrier) (bool, error){l.erasureStep, l.writeStep, l.deadLetterStep, l.commitStep} {
 		if done, err := step(r); !done {
 			return err
 		}
@@ -145,7 +145,7 @@ func (l *Loop) commitStep(r *retrier) (bool, error) {
 		}
 	}
 	l.updateLag(offsets)
-	l.age.committed(offsets) // O, issue 14
+	l.age.committed(offsets)
 	return true, nil
 }
 

@@ -81,7 +81,7 @@ type Loop struct {
 	dropped          bool // a revocation dropped the batch while it was being flushed
 	shutdownDeadline time.Time
 
-	opsState // erasure view and oldest-unwritten age (O, issue 14: opshooks.go)
+	opsState // erasure view and oldest-unwritten age (opshooks.go)
 }
 
 // New builds the loop: its Kafka consumer, its DLQ producer and its metrics
@@ -104,7 +104,7 @@ func New(cfg Config, store Store, reg prometheus.Registerer, logger *slog.Logger
 	}
 	l := &Loop{cfg: cfg, store: store, dec: dec, log: logger, m: m, consumer: consumer, producer: producer}
 	l.b.reset()
-	if l.opsState, err = newOpsState(cfg, reg, logger); err != nil { // O, issue 14
+	if l.opsState, err = newOpsState(cfg, reg, logger); err != nil {
 		consumer.Close()
 		producer.Close()
 		return nil, err
@@ -138,7 +138,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		}
 		l.producer.Flush(5000)
 		l.producer.Close()
-		l.closeOps() // O, issue 14
+		l.closeOps()
 		wg.Wait()
 	}()
 	if err := l.consumer.SubscribeTopics([]string{l.cfg.Topic}, l.rebalance); err != nil {
@@ -201,7 +201,7 @@ func (l *Loop) handle(ev kafka.Event) error {
 func (l *Loop) add(p polled) {
 	msg := p.msg
 	l.m.consumed.Inc()
-	l.age.consumed(msg) // O, issue 14
+	l.age.consumed(msg)
 	tp := l.b.count(msg, p.at)
 	if p.err != nil {
 		d := l.deadLetter(msg, p.err.Error())

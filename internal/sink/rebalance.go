@@ -33,7 +33,7 @@ func (l *Loop) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 		l.paused = nil
 		for _, p := range e.Partitions {
 			l.m.lag.DeleteLabelValues(*p.Topic, strconv.Itoa(int(p.Partition)))
-			l.age.forget(*p.Topic, p.Partition) // O, issue 14
+			l.age.forget(*p.Topic, p.Partition)
 		}
 	}
 	return nil
