@@ -48,7 +48,7 @@ func BenchmarkBinary(b *testing.B) {
 			b.StopTimer()
 			events := float64(calls) * float64(shape.batch)
 			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64((processCPU(b, pid) - cpu0).Microseconds())/events, "collector-cpu-us/event")
+			b.ReportMetric(float64((processCPU(b, pid)-cpu0).Microseconds())/events, "collector-cpu-us/event")
 			b.ReportMetric(peakRSSMB(b, pid), "peak-rss-MB")
 		})
 	}
