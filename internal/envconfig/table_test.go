@@ -127,8 +127,8 @@ func TestArgs(t *testing.T) {
 	for _, args := range [][]string{{"-verbose"}, {"serve"}} {
 		var out, errOut strings.Builder
 		exit, code := vars.Args("svc", args, &out, &errOut)
-		if !exit || code != 2 || errOut.Len() == 0 {
-			t.Errorf("%v: exit %v code %d stderr %q, want exit 2 with a message", args, exit, code, errOut.String())
+		if !exit || code != 2 || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%v: exit %v code %d stderr %q, want exit 2 with one line", args, exit, code, errOut.String())
 		}
 	}
 	if exit, _ := vars.Args("svc", nil, &strings.Builder{}, &strings.Builder{}); exit {

@@ -25,7 +25,7 @@ func (vs Vars) Usage(w io.Writer) {
 // anything else on the command line (the error goes to stderr).
 func (vs Vars) Args(name string, args []string, stdout, stderr io.Writer) (exit bool, code int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // the errors are printed below, once
 	fs.Usage = func() {}
 	err := fs.Parse(args)
 	switch {
