@@ -49,8 +49,16 @@ func (r *Report) sizeSection(p func(string, ...any), sz SizeResult) {
 	p("Consistency after the load: %d (day, event name) groups compared by `store/ops.Check` (count and id checksum), %d mismatched days. Answers: %d of %d queries identical on both stores (STORE_BOTH parity).\n\n",
 		l.ConsistencyGroups, l.MismatchedDays, countMatches(sz.Parity), len(sz.Parity))
 	for _, pr := range sz.Parity {
-		if !pr.Match {
+		switch {
+		case pr.Error != "":
+			p("- **failed**: %s %s: %s\n", pr.Variant, pr.Query, pr.Error)
+		case !pr.Match:
 			p("- **differs**: %s %s: %s\n", pr.Variant, pr.Query, strings.Join(pr.Diffs, "; "))
+		}
+	}
+	for _, q := range append(append([]QueryResult{}, sz.Queries...), sz.Dashboards...) {
+		if q.Error != "" {
+			p("- **failed** on %s: %s %s: %s\n", q.Store, q.Variant, q.Query, q.Error)
 		}
 	}
 	p("### Whole dashboard\n\n| view | PG p50 | PG p95 | reps | CH p50 | CH p95 | reps | CH/PG (p50) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")

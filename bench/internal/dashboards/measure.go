@@ -93,11 +93,14 @@ func (c caller) call(ctx context.Context, q Query, store queryv1.Store) (*queryv
 
 // Parity is one query's STORE_BOTH answer.
 type Parity struct {
-	Variant string   `json:"variant"`
-	Query   string   `json:"query"`
-	Match   bool     `json:"match"`
-	Rows    int      `json:"rows"`
-	Diffs   []string `json:"differences,omitempty"`
+	Variant string `json:"variant"`
+	Query   string `json:"query"`
+	Match   bool   `json:"match"`
+	// Error is set when the query failed (for example a store's memory
+	// limit); the run goes on with the other queries.
+	Error string   `json:"error,omitempty"`
+	Rows  int      `json:"rows"`
+	Diffs []string `json:"differences,omitempty"`
 	// The stores' times in this (concurrent) call: the warm-up estimate.
 	PostgresMs   float64 `json:"postgres_ms"`
 	ClickHouseMs float64 `json:"clickhouse_ms"`
@@ -112,7 +115,12 @@ func (c caller) checkParity(ctx context.Context, v Variant, qs []Query) ([]Parit
 	for _, q := range qs {
 		resp, _, err := c.call(ctx, q, queryv1.Store_STORE_BOTH)
 		if err != nil {
-			return out, err
+			if ctx.Err() != nil {
+				return out, err
+			}
+			out = append(out, Parity{Variant: v.ID, Query: q.ID, Error: err.Error()})
+			errs = append(errs, err)
+			continue
 		}
 		p := Parity{Variant: v.ID, Query: q.ID, Match: resp.GetParity().GetMatch(), Diffs: resp.GetParity().GetDifferences()}
 		for _, r := range resp.GetResults() {
@@ -203,6 +211,8 @@ type QueryResult struct {
 	Latency Latency `json:"latency"`
 	// Capped is true when the time budget gave fewer than the wanted reps.
 	Capped bool `json:"capped"`
+	// Error is set when the query failed; it has no latency then.
+	Error string `json:"error,omitempty"`
 }
 
 // runQueries times every query of every view on store within budget.
@@ -215,28 +225,39 @@ func (c caller) runQueries(ctx context.Context, site string, vs []Variant, parit
 		}
 	}
 	var queries, dashboards []QueryResult
+	var errs []error
 	for _, v := range vs {
 		qs := Queries(site, v)
 		for _, q := range qs {
 			reps := b.RepsFor(time.Duration(warm[v.ID+"|"+q.ID] * float64(time.Millisecond)))
 			lat, err := c.timeQuery(ctx, q, store, reps)
 			if err != nil {
-				return queries, dashboards, err
+				if ctx.Err() != nil {
+					return queries, dashboards, err
+				}
+				errs = append(errs, err)
+				queries = append(queries, QueryResult{Variant: v.ID, Query: q.ID, Store: StoreName(store), Error: err.Error()})
+				continue
 			}
 			queries = append(queries, QueryResult{Variant: v.ID, Query: q.ID, Store: StoreName(store), Latency: lat, Capped: reps < b.Reps})
 			logger.Debug("query timed", "variant", v.ID, "query", q.ID, "store", StoreName(store), "reps", reps, "p50_ms", lat.P50Ms)
 		}
 		once, err := c.dashboard(ctx, qs, store)
-		if err != nil {
-			return queries, dashboards, err
-		}
 		reps := b.RepsFor(once)
-		lat, err := c.timeDashboard(ctx, qs, store, reps)
+		var lat Latency
+		if err == nil {
+			lat, err = c.timeDashboard(ctx, qs, store, reps)
+		}
 		if err != nil {
-			return queries, dashboards, err
+			if ctx.Err() != nil {
+				return queries, dashboards, err
+			}
+			errs = append(errs, err)
+			dashboards = append(dashboards, QueryResult{Variant: v.ID, Query: "dashboard", Store: StoreName(store), Error: err.Error()})
+			continue
 		}
 		dashboards = append(dashboards, QueryResult{Variant: v.ID, Query: "dashboard", Store: StoreName(store), Latency: lat, Capped: reps < b.Reps})
 		logger.Info("dashboard timed", "variant", v.ID, "store", StoreName(store), "reps", reps, "p50_ms", lat.P50Ms)
 	}
-	return queries, dashboards, nil
+	return queries, dashboards, errors.Join(errs...)
 }

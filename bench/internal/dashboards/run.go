@@ -203,9 +203,11 @@ func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *Siz
 	for _, v := range vs {
 		p, err := c.checkParity(ctx, v, Queries(data.Site, v))
 		sr.Parity = append(sr.Parity, p...)
-		if err != nil && !errors.Is(err, ErrStoresDiffer) {
+		if ctx.Err() != nil {
 			return err
 		}
+		// A differing answer or a failed query is reported and fails the
+		// run at the end; the other queries are still measured.
 		parityErrs = append(parityErrs, err)
 		logger.Info("answers compared", "view", v.ID, "elapsed_s", round(time.Since(began).Seconds()))
 	}
@@ -222,9 +224,10 @@ func measure(ctx context.Context, cfg Config, data DataConfig, c caller, sr *Siz
 		sr.Dashboards = append(sr.Dashboards, ds...)
 		sr.Memory[StoreName(store)] = s.Stop()[StoreName(store)]
 		sr.PhaseSeconds["timed_"+StoreName(store)] = round(time.Since(began).Seconds())
-		if err != nil {
+		if ctx.Err() != nil {
 			return err
 		}
+		parityErrs = append(parityErrs, err)
 	}
 	return errors.Join(parityErrs...)
 }
