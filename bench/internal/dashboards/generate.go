@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/footprint/footprint/bench/internal/gen"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -201,19 +201,7 @@ func (g *generator) eventID() string {
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:])
+	return gen.UUIDv4(b)
 }
 
 // humanVisitor returns a never-seen visitor until the pool is used up, then

@@ -107,6 +107,12 @@ func (g *Generator) NextID() string {
 	copy(b[:8], g.run[:])
 	binary.BigEndian.PutUint64(b[8:], g.next)
 	g.next++
+	return UUIDv4(b)
+}
+
+// UUIDv4 sets b's version and variant bits (version 4, RFC 9562) and returns
+// its canonical text form.
+func UUIDv4(b [16]byte) string {
 	b[6] = (b[6] & 0x0f) | 0x40
 	b[8] = (b[8] & 0x3f) | 0x80
 	var s [36]byte
