@@ -25,23 +25,38 @@ var (
 )
 
 // Config configures the consume loop. Every field has a default in
-// DefaultConfig and a help string in its `help` tag; the services map their
-// FOOTPRINT_* environment variables onto it explicitly.
+// DefaultConfig; Vars binds the writers' FOOTPRINT_* variables to it, each
+// with its help (the notifier binds its own names).
 type Config struct {
-	Brokers         string        `help:"Kafka bootstrap servers, comma separated"`
-	Topic           string        `help:"topic the events are read from"`
-	DLQTopic        string        `help:"dead-letter topic for messages that cannot be stored (default <topic>.dlq)"`
-	Group           string        `help:"Kafka consumer group of this writer"`
-	ErasureTopic    string        `help:"compacted topic of erasure records; events of erased subjects are not written (empty: none)"`
-	Writer          string        `help:"writer name: the writer label of the metrics and the DLQ writer header (pg_writer, ch_writer)"`
-	BatchMaxEvents  int           `help:"a batch is written when it holds this many events"`
-	BatchMaxBytes   int           `help:"a batch is written when its message values reach this many bytes"`
-	BatchMaxWait    time.Duration `help:"a batch is written at the latest this long after its first message"`
-	WriteTimeout    time.Duration `help:"timeout of one store write attempt"`
-	RetryInitial    time.Duration `help:"first backoff after a failed store write"`
-	RetryMax        time.Duration `help:"cap of the exponential backoff between store write attempts"`
-	ShutdownTimeout time.Duration `help:"on SIGTERM, how long to keep trying to write and commit the current batch"`
-	SessionTimeout  time.Duration `help:"Kafka group session timeout: how fast a dead replica's partitions move"`
+	// Brokers are the Kafka bootstrap servers, comma separated.
+	Brokers string
+	// Topic is read; DLQTopic receives what cannot be stored.
+	Topic, DLQTopic string
+	// Group is the Kafka consumer group of this writer.
+	Group string
+	// ErasureTopic is the compacted topic of erasure records; events of
+	// erased subjects are not written (empty: none).
+	ErasureTopic string
+	// Writer is the writer label of the metrics and the DLQ writer header
+	// (pg_writer, ch_writer).
+	Writer string
+	// A batch is written when it holds BatchMaxEvents events, when its
+	// message values reach BatchMaxBytes, or BatchMaxWait after its first
+	// message.
+	BatchMaxEvents int
+	BatchMaxBytes  int
+	BatchMaxWait   time.Duration
+	// WriteTimeout bounds one store write attempt; failed attempts back off
+	// from RetryInitial, doubling up to RetryMax.
+	WriteTimeout time.Duration
+	RetryInitial time.Duration
+	RetryMax     time.Duration
+	// ShutdownTimeout: on SIGTERM, how long to keep trying to write and
+	// commit the current batch.
+	ShutdownTimeout time.Duration
+	// SessionTimeout is the Kafka group session timeout: how fast a dead
+	// replica's partitions move.
+	SessionTimeout time.Duration
 	// MemoryLimit is the Go runtime's soft memory limit in bytes
 	// (runtime/debug.SetMemoryLimit; 0: none; GOMEMLIMIT, when set, wins).
 	MemoryLimit int
@@ -118,20 +133,10 @@ func (c Config) Validate() error {
 	if c.Writer == "" {
 		errs = append(errs, ErrWriterRequired)
 	}
-	if c.BatchMaxEvents < 1 || c.BatchMaxEvents > 1_000_000 {
-		errs = append(errs, fmt.Errorf("%w: got %d", ErrBatchMaxEvents, c.BatchMaxEvents))
-	}
-	if c.BatchMaxBytes < 1<<10 || c.BatchMaxBytes > 1<<30 {
-		errs = append(errs, fmt.Errorf("%w: got %d", ErrBatchMaxBytes, c.BatchMaxBytes))
-	}
-	if c.BatchMaxWait < time.Millisecond || c.BatchMaxWait > time.Minute {
-		errs = append(errs, fmt.Errorf("%w: got %s", ErrBatchMaxWait, c.BatchMaxWait))
-	}
-	if c.WriteTimeout <= 0 || c.ShutdownTimeout <= 0 || c.SessionTimeout <= 0 {
+	errs = append(errs, checkBatchMaxEvents(c.BatchMaxEvents), checkBatchMaxBytes(c.BatchMaxBytes),
+		checkBatchMaxWait(c.BatchMaxWait), checkMemoryLimit(c.MemoryLimit))
+	if checkTimeout(c.WriteTimeout) != nil || checkTimeout(c.ShutdownTimeout) != nil || checkTimeout(c.SessionTimeout) != nil {
 		errs = append(errs, ErrTimeouts)
-	}
-	if c.MemoryLimit < 0 {
-		errs = append(errs, ErrMemoryLimit)
 	}
 	if c.RetryInitial <= 0 || c.RetryMax < c.RetryInitial {
 		errs = append(errs, ErrRetry)
@@ -142,23 +147,60 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ReadEnv applies the variables both writers share: FOOTPRINT_KAFKA_BROKERS,
-// FOOTPRINT_KAFKA_TOPIC, FOOTPRINT_KAFKA_DLQ_TOPIC (default: the topic plus
-// ".dlq") and FOOTPRINT_WRITER_* (FOOTPRINT_WRITER_KEEP_CLIENT_IP: true
-// stores a producer's client.ip).
-func (c *Config) ReadEnv(env *envconfig.Reader) {
-	env.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers)
-	env.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic)
-	c.DLQTopic = c.Topic + ".dlq"
-	env.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic)
-	env.String("FOOTPRINT_WRITER_GROUP", &c.Group)
-	env.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic)
-	env.Int("FOOTPRINT_WRITER_BATCH_MAX_EVENTS", &c.BatchMaxEvents)
-	env.Int("FOOTPRINT_WRITER_BATCH_MAX_BYTES", &c.BatchMaxBytes)
-	env.Duration("FOOTPRINT_WRITER_BATCH_MAX_WAIT", &c.BatchMaxWait)
-	env.Duration("FOOTPRINT_WRITER_RETRY_MAX", &c.RetryMax)
-	env.Duration("FOOTPRINT_WRITER_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
-	env.Duration("FOOTPRINT_WRITER_SESSION_TIMEOUT", &c.SessionTimeout)
-	env.Int("FOOTPRINT_WRITER_MEMORY_LIMIT", &c.MemoryLimit)
-	env.Bool("FOOTPRINT_WRITER_KEEP_CLIENT_IP", &c.KeepClientIP)
+// Vars are the variables both writers share, bound to c's fields:
+// FOOTPRINT_KAFKA_* (the dead-letter topic defaults to the topic plus
+// ".dlq") and FOOTPRINT_WRITER_*. The footprint command's replay reads them
+// too. Where Validate checks one field, the entry runs the same check.
+func (c *Config) Vars() envconfig.Vars {
+	return envconfig.Vars{
+		envconfig.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers, "Kafka bootstrap servers, comma separated"),
+		envconfig.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic, "topic the events are read from"),
+		envconfig.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic, "dead-letter topic for messages that cannot be stored (unset: the topic plus .dlq)").
+			DefaultFrom(func() string { return c.Topic + ".dlq" }),
+		envconfig.String("FOOTPRINT_WRITER_GROUP", &c.Group, "Kafka consumer group (replicas share it and split the partitions)"),
+		envconfig.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic, "compacted topic of erasure records (footprint erase); events of erased visitors and users are never written"),
+		envconfig.Int("FOOTPRINT_WRITER_BATCH_MAX_EVENTS", &c.BatchMaxEvents, "a batch is written when it holds this many messages").Check(checkBatchMaxEvents),
+		envconfig.Int("FOOTPRINT_WRITER_BATCH_MAX_BYTES", &c.BatchMaxBytes, "... or this many bytes of message values (the writer holds two batches decoded: the one it writes and the next)").Check(checkBatchMaxBytes),
+		envconfig.Duration("FOOTPRINT_WRITER_BATCH_MAX_WAIT", &c.BatchMaxWait, "... or this long after its first message").Check(checkBatchMaxWait),
+		envconfig.Duration("FOOTPRINT_WRITER_RETRY_MAX", &c.RetryMax, "cap of the exponential backoff while the store fails"),
+		envconfig.Duration("FOOTPRINT_WRITER_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, "on SIGTERM, how long to keep trying to store the current batch (exit 1, nothing committed, if it fails)").Check(checkTimeout),
+		envconfig.Duration("FOOTPRINT_WRITER_SESSION_TIMEOUT", &c.SessionTimeout, "Kafka group session timeout: how fast a dead replica's partitions move").Check(checkTimeout),
+		envconfig.Int("FOOTPRINT_WRITER_MEMORY_LIMIT", &c.MemoryLimit, "Go soft memory limit in bytes (runtime/debug.SetMemoryLimit; 0: none; GOMEMLIMIT, when set, wins)").Check(checkMemoryLimit),
+		envconfig.Bool("FOOTPRINT_WRITER_KEEP_CLIENT_IP", &c.KeepClientIP, "store a producer's client.ip (personal data); by default it is cleared"),
+	}
+}
+
+func checkBatchMaxEvents(n int) error {
+	if n < 1 || n > 1_000_000 {
+		return fmt.Errorf("%w: got %d", ErrBatchMaxEvents, n)
+	}
+	return nil
+}
+
+func checkBatchMaxBytes(n int) error {
+	if n < 1<<10 || n > 1<<30 {
+		return fmt.Errorf("%w: got %d", ErrBatchMaxBytes, n)
+	}
+	return nil
+}
+
+func checkBatchMaxWait(d time.Duration) error {
+	if d < time.Millisecond || d > time.Minute {
+		return fmt.Errorf("%w: got %s", ErrBatchMaxWait, d)
+	}
+	return nil
+}
+
+func checkTimeout(d time.Duration) error {
+	if d <= 0 {
+		return ErrTimeouts
+	}
+	return nil
+}
+
+func checkMemoryLimit(n int) error {
+	if n < 0 {
+		return ErrMemoryLimit
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
-	"github.com/footprint/footprint/internal/envconfig"
 	"github.com/footprint/footprint/internal/eventcheck"
 )
 
@@ -111,15 +110,14 @@ func TestDecodeClearsClientIPUnlessKept(t *testing.T) {
 	}
 }
 
-func TestReadEnvKeepClientIP(t *testing.T) {
+func TestVarsKeepClientIP(t *testing.T) {
 	env := map[string]string{"FOOTPRINT_WRITER_KEEP_CLIENT_IP": "true"}
 	cfg := DefaultConfig("ch_writer")
 	if cfg.KeepClientIP {
 		t.Fatal("client ip kept by default")
 	}
-	r := envconfig.New(func(k string) string { return env[k] })
-	cfg.ReadEnv(r)
-	if err := r.Err(); err != nil || !cfg.KeepClientIP {
+	err := cfg.Vars().Apply(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil || !cfg.KeepClientIP {
 		t.Fatalf("keep %v, err %v", cfg.KeepClientIP, err)
 	}
 }

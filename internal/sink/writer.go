@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,9 +26,6 @@ type ClosableStore interface {
 
 // StoreConfig is a store's configuration as a writer binary needs it.
 type StoreConfig[S any] interface {
-	// FromEnv returns the configuration with the store's FOOTPRINT_*
-	// variables applied.
-	FromEnv(env *envconfig.Reader) S
 	Validate() error
 	// Maintenance is how often the service runs the store's Maintain.
 	Maintenance() time.Duration
@@ -52,35 +50,61 @@ type Writer[S StoreConfig[S], T ClosableStore] struct {
 	AdminAddr string
 	// Store is the store's default configuration.
 	Store S
+	// StoreVars binds the store's FOOTPRINT_* variables to a configuration
+	// ((*postgres.Config).Vars).
+	StoreVars func(*S) envconfig.Vars
 	// Open opens the store (it may not be reachable yet: the service
 	// retries its migrations until it is).
 	Open func(ctx context.Context, cfg S, logger *slog.Logger) (T, error)
 }
 
-// LoadConfig maps the environment onto the defaults and validates it all.
-func (w Writer[S, T]) LoadConfig(getenv func(string) string) (WriterConfig[S], error) {
-	cfg := WriterConfig[S]{
-		Sink:  DefaultConfig(strings.ReplaceAll(w.Name, "-", "_")),
-		Store: w.Store,
-		Admin: admin.Config{Addr: w.AdminAddr},
+// Defaults is the writer's configuration before the environment.
+func (w Writer[S, T]) Defaults() WriterConfig[S] {
+	return WriterConfig[S]{
+		Sink:     DefaultConfig(strings.ReplaceAll(w.Name, "-", "_")),
+		Store:    w.Store,
+		Admin:    admin.Config{Addr: w.AdminAddr},
+		LogLevel: slog.LevelInfo,
 	}
-	env := envconfig.New(getenv)
-	cfg.Sink.ReadEnv(env)  // FOOTPRINT_KAFKA_* and FOOTPRINT_WRITER_*, shared by both writers
-	cfg.Admin.ReadEnv(env) // FOOTPRINT_ADMIN_ADDR, FOOTPRINT_ADMIN_PPROF
-	cfg.Store = cfg.Store.FromEnv(env)
-	env.LogLevel("FOOTPRINT_LOG_LEVEL", &cfg.LogLevel)
-	return cfg, errors.Join(env.Err(), cfg.Sink.Validate(), cfg.Store.Validate(), cfg.Admin.Validate())
 }
 
-// Main runs the writer until SIGTERM or SIGINT and exits 1 on an error.
+// Vars is the writer's variable table, bound to cfg's fields, in README
+// order: the consume loop's (shared by both writers), the admin's, the log
+// level and the store's.
+func (w Writer[S, T]) Vars(cfg *WriterConfig[S]) envconfig.Vars {
+	return slices.Concat(cfg.Sink.Vars(), cfg.Admin.Vars("503 while the store is failing"), envconfig.Vars{
+		envconfig.LogLevel("FOOTPRINT_LOG_LEVEL", &cfg.LogLevel, "debug, info, warn or error"),
+	}, w.StoreVars(&cfg.Store))
+}
+
+// LoadConfig maps the environment onto the defaults and validates it all.
+func (w Writer[S, T]) LoadConfig(getenv func(string) string) (WriterConfig[S], error) {
+	cfg := w.Defaults()
+	err := w.Vars(&cfg).Apply(envconfig.Getenv(getenv))
+	return cfg, errors.Join(err, cfg.Sink.Validate(), cfg.Store.Validate(), cfg.Admin.Validate())
+}
+
+// Main runs the writer until SIGTERM or SIGINT and exits with Exec's code.
 func (w Writer[S, T]) Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	err := w.Run(ctx, os.Getenv, os.Stderr)
+	code := w.Exec(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", w.Name, err)
-		os.Exit(1)
+	os.Exit(code)
+}
+
+// Exec is the command: -h/-help lists the variables (exit 0), anything
+// else on the command line is refused (exit 2); otherwise Run, exit 1 on
+// an error.
+func (w Writer[S, T]) Exec(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	def := w.Defaults()
+	if exit, code := w.Vars(&def).Args(w.Name, args, stdout, stderr); exit {
+		return code
 	}
+	if err := w.Run(ctx, getenv, stderr); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", w.Name, err)
+		return 1
+	}
+	return 0
 }
 
 // Run is the whole program; it returns nil after a clean shutdown.

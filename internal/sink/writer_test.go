@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -16,9 +17,8 @@ type fakeStoreConfig struct {
 
 var errFakeRetention = errors.New("fake store: retention must be >= 0")
 
-func (c fakeStoreConfig) FromEnv(env *envconfig.Reader) fakeStoreConfig {
-	env.Int("FOOTPRINT_FAKE_RETENTION", &c.Retention)
-	return c
+func (c *fakeStoreConfig) Vars() envconfig.Vars {
+	return envconfig.Vars{envconfig.Int("FOOTPRINT_FAKE_RETENTION", &c.Retention, "retention of the fake store")}
 }
 
 func (c fakeStoreConfig) Validate() error {
@@ -31,7 +31,7 @@ func (c fakeStoreConfig) Validate() error {
 func (fakeStoreConfig) Maintenance() time.Duration { return time.Hour }
 
 func fakeWriter() Writer[fakeStoreConfig, ClosableStore] {
-	return Writer[fakeStoreConfig, ClosableStore]{Name: "fake-writer", AdminAddr: "127.0.0.1:9999", Store: fakeStoreConfig{Retention: 3}}
+	return Writer[fakeStoreConfig, ClosableStore]{Name: "fake-writer", AdminAddr: "127.0.0.1:9999", Store: fakeStoreConfig{Retention: 3}, StoreVars: (*fakeStoreConfig).Vars}
 }
 
 func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -76,5 +76,26 @@ func TestWriterLoadConfigEnv(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "FOOTPRINT_WRITER_BATCH_MAX_WAIT") {
 		t.Errorf("error %v does not name the unparsable variable", err)
+	}
+}
+
+// -h and -help list every variable, the store's among them, and exit 0;
+// anything else on the command line exits 2 before the writer starts.
+func TestWriterExecHelp(t *testing.T) {
+	w := fakeWriter()
+	for _, flag := range []string{"-h", "-help"} {
+		var out, errOut strings.Builder
+		if code := w.Exec(context.Background(), []string{flag}, envMap(nil), &out, &errOut); code != 0 {
+			t.Fatalf("%s: exit %d, %q", flag, code, errOut.String())
+		}
+		for _, line := range []string{"FOOTPRINT_FAKE_RETENTION (default 3)", "FOOTPRINT_WRITER_GROUP (default footprint-fake-writer)", "FOOTPRINT_ADMIN_ADDR (default 127.0.0.1:9999)", "FOOTPRINT_LOG_LEVEL (default info)"} {
+			if !strings.Contains(out.String(), line) {
+				t.Errorf("%s: output lacks %q", flag, line)
+			}
+		}
+	}
+	var errOut strings.Builder
+	if code := w.Exec(context.Background(), []string{"serve"}, envMap(nil), &strings.Builder{}, &errOut); code != 2 {
+		t.Fatalf("stray argument: exit %d, want 2", code)
 	}
 }

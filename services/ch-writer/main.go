@@ -10,7 +10,7 @@ import (
 
 // writer is the whole binary: the shared writer service over the ClickHouse store.
 func writer() sink.Writer[clickhouse.Config, *clickhouse.Store] {
-	return sink.Writer[clickhouse.Config, *clickhouse.Store]{Name: "ch-writer", AdminAddr: "127.0.0.1:9466", Store: clickhouse.DefaultConfig(), Open: clickhouse.Open}
+	return sink.Writer[clickhouse.Config, *clickhouse.Store]{Name: "ch-writer", AdminAddr: "127.0.0.1:9466", Store: clickhouse.DefaultConfig(), StoreVars: (*clickhouse.Config).Vars, Open: clickhouse.Open}
 }
 
 func main() { writer().Main() }

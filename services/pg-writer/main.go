@@ -10,7 +10,7 @@ import (
 
 // writer is the whole binary: the shared writer service over the PostgreSQL store.
 func writer() sink.Writer[postgres.Config, *postgres.Store] {
-	return sink.Writer[postgres.Config, *postgres.Store]{Name: "pg-writer", AdminAddr: "127.0.0.1:9465", Store: postgres.DefaultConfig(), Open: postgres.Open}
+	return sink.Writer[postgres.Config, *postgres.Store]{Name: "pg-writer", AdminAddr: "127.0.0.1:9465", Store: postgres.DefaultConfig(), StoreVars: (*postgres.Config).Vars, Open: postgres.Open}
 }
 
 func main() { writer().Main() }

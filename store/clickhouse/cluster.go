@@ -32,11 +32,12 @@ type Cluster struct {
 	DistributedDatabase string
 }
 
-// FromEnv applies FOOTPRINT_CH_CLUSTER and FOOTPRINT_CH_DISTRIBUTED_DATABASE.
-func (c Cluster) FromEnv(env *envconfig.Reader) Cluster {
-	env.String("FOOTPRINT_CH_CLUSTER", &c.Name)
-	env.String("FOOTPRINT_CH_DISTRIBUTED_DATABASE", &c.DistributedDatabase)
-	return c
+// Vars are FOOTPRINT_CH_CLUSTER and FOOTPRINT_CH_DISTRIBUTED_DATABASE, bound to c's fields.
+func (c *Cluster) Vars() envconfig.Vars {
+	return envconfig.Vars{
+		envconfig.String("FOOTPRINT_CH_CLUSTER", &c.Name, "a ClickHouse cluster (remote_servers): the migrations create Replicated tables ON CLUSTER in FOOTPRINT_CH_DATABASE, which the writer writes, and Distributed tables over them (docs/deploy.md); empty: one server"),
+		envconfig.String("FOOTPRINT_CH_DISTRIBUTED_DATABASE", &c.DistributedDatabase, "with a cluster: the database of the Distributed tables (the query service reads it); required then, and different from FOOTPRINT_CH_DATABASE"),
+	}
 }
 
 func (c Cluster) validate(database string) error {
@@ -56,13 +57,13 @@ func addrs(list string) []string {
 	return out
 }
 
-func validAddrs(list string) bool {
+func checkAddrs(list string) error {
 	for _, a := range addrs(list) {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			return false
+			return ErrAddr
 		}
 	}
-	return true
+	return nil
 }
 
 var (

@@ -8,6 +8,7 @@ package clickhouse
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/footprint/footprint/internal/envconfig"
@@ -38,17 +39,17 @@ func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:9000", Database: "footprint", User: "default", Upkeep: upkeep.Default()}
 }
 
-// FromEnv returns c with the FOOTPRINT_CH_* variables applied (the
-// ch-writer's README lists them).
-func (c Config) FromEnv(env *envconfig.Reader) Config {
-	for name, dst := range map[string]*string{
-		"FOOTPRINT_CH_ADDR": &c.Addr, "FOOTPRINT_CH_DATABASE": &c.Database, "FOOTPRINT_CH_USER": &c.User, "FOOTPRINT_CH_PASSWORD": &c.Password,
-	} {
-		env.String(name, dst)
-	}
-	c.Cluster = c.Cluster.FromEnv(env)
-	c.Upkeep = c.Upkeep.FromEnv(env, "FOOTPRINT_CH_RETENTION_MONTHS", "FOOTPRINT_CH_MAINTENANCE_INTERVAL")
-	return c
+// Vars are the FOOTPRINT_CH_* variables, bound to c's fields (the
+// ch-writer's README lists them; the footprint command reads them too).
+func (c *Config) Vars() envconfig.Vars {
+	return slices.Concat(envconfig.Vars{
+		envconfig.String("FOOTPRINT_CH_ADDR", &c.Addr, "ClickHouse native-protocol address, or a comma-separated list of replicas dialled in order (failover)").Check(checkAddrs),
+		envconfig.String("FOOTPRINT_CH_DATABASE", &c.Database, "database of the events and migration tables (created if missing and allowed)"),
+		envconfig.String("FOOTPRINT_CH_USER", &c.User, "ClickHouse user"),
+		envconfig.String("FOOTPRINT_CH_PASSWORD", &c.Password, "ClickHouse password"),
+	}, c.Cluster.Vars(), c.Upkeep.Vars(
+		"FOOTPRINT_CH_RETENTION_MONTHS", "drop monthly partitions older than this many months; 0 keeps everything",
+		"FOOTPRINT_CH_MAINTENANCE_INTERVAL", "how often retention is applied"))
 }
 
 // Maintenance is how often the writer runs Maintain.
@@ -56,10 +57,7 @@ func (c Config) Maintenance() time.Duration { return c.Upkeep.Maintenance() }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {
-	errs := []error{c.Upkeep.Validate(), c.Cluster.validate(c.Database)}
-	if !validAddrs(c.Addr) {
-		errs = append(errs, ErrAddr)
-	}
+	errs := []error{c.Upkeep.Validate(), c.Cluster.validate(c.Database), checkAddrs(c.Addr)}
 	if c.Database == "" {
 		errs = append(errs, ErrDatabase)
 	}

@@ -225,9 +225,8 @@ func TestFirstCopyWins(t *testing.T) {
 // FOOTPRINT_CH_* apply over the defaults; invalid values are named errors.
 func TestConfigFromEnv(t *testing.T) {
 	vars := map[string]string{"FOOTPRINT_CH_USER": "footprint_writer", "FOOTPRINT_CH_PASSWORD": "pw", "FOOTPRINT_CH_RETENTION_MONTHS": "13"}
-	env := envconfig.New(func(k string) string { return vars[k] })
-	cfg := DefaultConfig().FromEnv(env)
-	if err := env.Err(); err != nil {
+	cfg := DefaultConfig()
+	if err := cfg.Vars().Apply(envconfig.Getenv(func(k string) string { return vars[k] })); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:9000" || cfg.Database != "footprint" || cfg.User != "footprint_writer" || cfg.Password != "pw" || cfg.Upkeep.Keep != 13 {

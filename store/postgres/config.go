@@ -8,6 +8,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/footprint/footprint/internal/envconfig"
@@ -44,14 +45,16 @@ func DefaultConfig() Config {
 	}
 }
 
-// FromEnv returns c with the FOOTPRINT_PG_* variables applied (the
-// pg-writer's README lists them).
-func (c Config) FromEnv(env *envconfig.Reader) Config {
-	env.String("FOOTPRINT_PG_URL", &c.URL)
-	env.String("FOOTPRINT_PG_SCHEMA", &c.Schema)
-	env.Int("FOOTPRINT_PG_PARTITIONS_AHEAD", &c.PartitionsAhead)
-	c.Upkeep = c.Upkeep.FromEnv(env, "FOOTPRINT_PG_RETENTION_DAYS", "FOOTPRINT_PG_MAINTENANCE_INTERVAL")
-	return c
+// Vars are the FOOTPRINT_PG_* variables, bound to c's fields (the
+// pg-writer's README lists them; the footprint command reads them too).
+func (c *Config) Vars() envconfig.Vars {
+	return slices.Concat(envconfig.Vars{
+		envconfig.String("FOOTPRINT_PG_URL", &c.URL, "PostgreSQL URL of the writer role").Check(checkURL),
+		envconfig.String("FOOTPRINT_PG_SCHEMA", &c.Schema, "schema of the events table and the goose version table (created if missing and allowed)"),
+		envconfig.Int("FOOTPRINT_PG_PARTITIONS_AHEAD", &c.PartitionsAhead, "daily partitions created ahead of today").Check(checkPartitionsAhead),
+	}, c.Upkeep.Vars(
+		"FOOTPRINT_PG_RETENTION_DAYS", "drop daily partitions older than this many days; 0 keeps everything",
+		"FOOTPRINT_PG_MAINTENANCE_INTERVAL", "how often partitions are created ahead and retention applied"))
 }
 
 // Maintenance is how often the writer runs Maintain.
@@ -59,15 +62,23 @@ func (c Config) Maintenance() time.Duration { return c.Upkeep.Maintenance() }
 
 // Validate reports every configuration error at once.
 func (c Config) Validate() error {
-	errs := []error{c.Upkeep.Validate()}
-	if _, err := pgxpool.ParseConfig(c.URL); c.URL == "" || err != nil {
-		errs = append(errs, fmt.Errorf("%w: %v", ErrURL, err))
-	}
+	errs := []error{c.Upkeep.Validate(), checkURL(c.URL), checkPartitionsAhead(c.PartitionsAhead)}
 	if c.Schema == "" {
 		errs = append(errs, ErrSchema)
 	}
-	if c.PartitionsAhead < 1 || c.PartitionsAhead > 366 {
-		errs = append(errs, ErrPartitionsAhead)
-	}
 	return errors.Join(errs...)
+}
+
+func checkURL(url string) error {
+	if _, err := pgxpool.ParseConfig(url); url == "" || err != nil {
+		return fmt.Errorf("%w: %v", ErrURL, err)
+	}
+	return nil
+}
+
+func checkPartitionsAhead(n int) error {
+	if n < 1 || n > 366 {
+		return ErrPartitionsAhead
+	}
+	return nil
 }

@@ -352,11 +352,11 @@ func TestFirstCopyWins(t *testing.T) {
 
 // FOOTPRINT_PG_* apply over the defaults; invalid values are named errors.
 func TestConfigFromEnv(t *testing.T) {
-	env := envconfig.New(func(k string) string {
+	env := envconfig.Getenv(func(k string) string {
 		return map[string]string{"FOOTPRINT_PG_SCHEMA": "s1", "FOOTPRINT_PG_RETENTION_DAYS": "30", "FOOTPRINT_PG_MAINTENANCE_INTERVAL": "1m"}[k]
 	})
-	cfg := DefaultConfig().FromEnv(env)
-	if err := errors.Join(env.Err(), cfg.Validate()); err != nil {
+	cfg := DefaultConfig()
+	if err := errors.Join(cfg.Vars().Apply(env), cfg.Validate()); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Schema != "s1" || cfg.Upkeep.Keep != 30 || cfg.Maintenance() != time.Minute || cfg.PartitionsAhead != 7 ||

@@ -32,21 +32,30 @@ func Default() Schedule { return Schedule{Keep: 0, Every: time.Hour} }
 // Maintenance is how often the writer runs Maintain.
 func (s Schedule) Maintenance() time.Duration { return s.Every }
 
-// FromEnv returns s with the store's two variables applied.
-func (s Schedule) FromEnv(env *envconfig.Reader, keepVar, everyVar string) Schedule {
-	env.Int(keepVar, &s.Keep)
-	env.Duration(everyVar, &s.Every)
-	return s
+// Vars are the store's two upkeep variables, bound to s's fields: keepVar
+// sets Keep (keepHelp says the store's unit), everyVar sets Every.
+func (s *Schedule) Vars(keepVar, keepHelp, everyVar, everyHelp string) envconfig.Vars {
+	return envconfig.Vars{
+		envconfig.Int(keepVar, &s.Keep, keepHelp).Check(checkKeep),
+		envconfig.Duration(everyVar, &s.Every, everyHelp).Check(checkEvery),
+	}
 }
 
 // Validate reports every error of the schedule.
 func (s Schedule) Validate() error {
-	var errs []error
-	if s.Keep < 0 {
-		errs = append(errs, ErrKeep)
+	return errors.Join(checkKeep(s.Keep), checkEvery(s.Every))
+}
+
+func checkKeep(keep int) error {
+	if keep < 0 {
+		return ErrKeep
 	}
-	if s.Every < time.Second {
-		errs = append(errs, ErrEvery)
+	return nil
+}
+
+func checkEvery(every time.Duration) error {
+	if every < time.Second {
+		return ErrEvery
 	}
-	return errors.Join(errs...)
+	return nil
 }
