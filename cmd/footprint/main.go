@@ -6,29 +6,19 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/footprint/footprint/cmd/footprint/internal/cli"
-	"github.com/footprint/footprint/internal/envconfig"
 )
 
 func main() {
-	// Warnings and errors only by default: the command's output is its report.
-	level := slog.LevelWarn
-	env := envconfig.New(os.Getenv)
-	env.LogLevel("FOOTPRINT_LOG_LEVEL", &level)
-	if err := env.Err(); err != nil {
-		fmt.Fprintf(os.Stderr, "footprint: config: %v\n", err)
-		os.Exit(cli.ExitUsage)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.Env{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Logger: logger})
+	// No Logger: Run logs JSON to stderr at FOOTPRINT_LOG_LEVEL (warn by
+	// default: the command's output is its report).
+	code := cli.Run(ctx, os.Args[1:], cli.Env{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now})
 	stop()
 	os.Exit(code)
 }

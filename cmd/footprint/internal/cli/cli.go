@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/footprint/footprint/cmd/footprint/internal/config"
-	"github.com/footprint/footprint/internal/envconfig"
 )
 
 // Exit statuses.
@@ -32,6 +31,7 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Now    func() time.Time
+	// Logger: nil logs JSON to Stderr at FOOTPRINT_LOG_LEVEL.
 	Logger *slog.Logger
 }
 
@@ -48,11 +48,20 @@ const usage = `footprint: operations for the Footprint pipeline
   footprint dlq show PARTITION:OFFSET
   footprint dlq redrive [--topic T] PARTITION:OFFSET ...
 
-Kafka and the stores come from the services' variables (FOOTPRINT_KAFKA_BROKERS,
-FOOTPRINT_KAFKA_TOPIC, FOOTPRINT_KAFKA_DLQ_TOPIC, FOOTPRINT_PG_URL, FOOTPRINT_CH_ADDR, ...)
-plus FOOTPRINT_ERASURE_TOPIC and FOOTPRINT_AUDIT_TOPIC; docs/operations.md has the runbook.
 Exit status: 0 done (stores agree), 1 the stores differ, 2 usage, 3 failed, 130 interrupted.
+docs/operations.md has the runbook.
+
+Kafka and the stores come from the services' variables (replay also reads the writers'
+FOOTPRINT_WRITER_* variables: pg-writer -help):
+
 `
+
+// printUsage prints the usage and the variables with their defaults.
+func printUsage(w io.Writer) {
+	def := config.Default()
+	fmt.Fprint(w, usage)
+	def.Vars().Usage(w)
+}
 
 type command func(ctx context.Context, app *app, args []string) (int, error)
 
@@ -75,20 +84,23 @@ type app struct {
 
 // Run runs the command line args (without the program name).
 func Run(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(env.Stdout, usage)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.Stdout)
 		return ExitOK
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "footprint: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(env.Stderr, "footprint: unknown command %q\n\n", args[0])
+		printUsage(env.Stderr)
 		return ExitUsage
 	}
-	r := envconfig.New(env.Getenv)
-	cfg := config.Default().FromEnv(r)
-	if err := errors.Join(r.Err(), cfg.Validate()); err != nil {
+	cfg, err := config.FromEnv(env.Getenv)
+	if err := errors.Join(err, cfg.Validate()); err != nil {
 		fmt.Fprintf(env.Stderr, "footprint: config: %v\n", err)
 		return ExitUsage
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
 	code, err := cmd(ctx, &app{Env: env, cfg: cfg}, args[1:])
 	switch {

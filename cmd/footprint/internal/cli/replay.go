@@ -74,14 +74,13 @@ func runReplay(ctx context.Context, a *app, args []string) (int, error) {
 // own group and writer name.
 func (a *app) replayOptions(storeName, group string, from time.Time, rebuild bool) (replay.Options, error) {
 	cfg := sink.DefaultConfig(storeName + "_replay")
-	env := envconfig.New(a.Getenv)
-	cfg.ReadEnv(env)
+	err := cfg.Vars().Apply(envconfig.Getenv(a.Getenv))
 	cfg.Brokers, cfg.Topic, cfg.DLQTopic, cfg.ErasureTopic = a.cfg.Brokers, a.cfg.Topic, a.cfg.DLQTopic, a.cfg.ErasureTopic
 	cfg.Group = "footprint-replay-" + storeName
 	if group != "" {
 		cfg.Group = group
 	}
-	return replay.Options{Sink: cfg, From: from, Rebuild: rebuild}, errors.Join(env.Err(), cfg.Validate())
+	return replay.Options{Sink: cfg, From: from, Rebuild: rebuild}, errors.Join(err, cfg.Validate())
 }
 
 // openTarget opens the store a replay rebuilds.

@@ -3,11 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/footprint/footprint/cmd/footprint/internal/cli"
+	"github.com/footprint/footprint/cmd/footprint/internal/config"
+	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
 )
 
 // Bad calls exit 2 with a message naming the problem, before anything is
@@ -53,4 +56,14 @@ func TestConfigErrorExitsTwo(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut.String(), "addr must be host:port") {
 		t.Fatalf("exit %d, %q; want 2 and the ClickHouse address error", code, errOut.String())
 	}
+}
+
+// TestHelpListsEveryVariable: footprint -help (-h, --help) exits 0 and lists
+// every variable of the command's table with its default.
+func TestHelpListsEveryVariable(t *testing.T) {
+	c := config.Default()
+	envconfigtest.Help(t, c.Vars(), func(args []string, stdout, stderr io.Writer) int {
+		return cli.Run(context.Background(), args, cli.Env{Getenv: func(string) string { return "" }, Stdout: stdout, Stderr: stderr,
+			Now: time.Now, Logger: discard()})
+	})
 }

@@ -6,6 +6,8 @@ package config
 
 import (
 	"errors"
+	"log/slog"
+	"slices"
 
 	"github.com/footprint/footprint/internal/envconfig"
 	"github.com/footprint/footprint/store/clickhouse"
@@ -20,13 +22,18 @@ var (
 
 // Config configures the command.
 type Config struct {
-	Brokers      string `help:"Kafka bootstrap servers (FOOTPRINT_KAFKA_BROKERS)"`
-	Topic        string `help:"events topic (FOOTPRINT_KAFKA_TOPIC)"`
-	DLQTopic     string `help:"dead-letter topic (FOOTPRINT_KAFKA_DLQ_TOPIC, default <topic>.dlq)"`
-	ErasureTopic string `help:"compacted topic of erasure records (FOOTPRINT_ERASURE_TOPIC)"`
-	AuditTopic   string `help:"topic of the audit records of operations (FOOTPRINT_AUDIT_TOPIC)"`
-	Postgres     postgres.Config
-	ClickHouse   clickhouse.Config
+	Brokers string
+	// Topic holds the events; DLQTopic their dead letters.
+	Topic, DLQTopic string
+	// ErasureTopic is the compacted topic of erasure records.
+	ErasureTopic string
+	// AuditTopic holds the audit records of operations.
+	AuditTopic string
+	Postgres   postgres.Config
+	ClickHouse clickhouse.Config
+	// LogLevel: warnings and errors only by default, since the command's
+	// output is its report.
+	LogLevel slog.Level
 }
 
 // Default matches deploy/local/stack.sh.
@@ -39,20 +46,31 @@ func Default() Config {
 		AuditTopic:   "footprint.audit.v1",
 		Postgres:     postgres.DefaultConfig(),
 		ClickHouse:   clickhouse.DefaultConfig(),
+		LogLevel:     slog.LevelWarn,
 	}
 }
 
-// FromEnv returns c with the FOOTPRINT_* variables applied.
-func (c Config) FromEnv(env *envconfig.Reader) Config {
-	env.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers)
-	env.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic)
-	c.DLQTopic = c.Topic + ".dlq"
-	env.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic)
-	env.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic)
-	env.String("FOOTPRINT_AUDIT_TOPIC", &c.AuditTopic)
-	c.Postgres = c.Postgres.FromEnv(env)
-	c.ClickHouse = c.ClickHouse.FromEnv(env)
-	return c
+// Vars is the command's variable table, bound to c's fields: the topics,
+// the stores' variables (the writers' own) and the log level.
+func (c *Config) Vars() envconfig.Vars {
+	return slices.Concat(envconfig.Vars{
+		envconfig.String("FOOTPRINT_KAFKA_BROKERS", &c.Brokers, "Kafka bootstrap servers, comma separated"),
+		envconfig.String("FOOTPRINT_KAFKA_TOPIC", &c.Topic, "events topic"),
+		envconfig.String("FOOTPRINT_KAFKA_DLQ_TOPIC", &c.DLQTopic, "dead-letter topic (unset: the events topic plus .dlq)").
+			DefaultFrom(func() string { return c.Topic + ".dlq" }),
+		envconfig.String("FOOTPRINT_ERASURE_TOPIC", &c.ErasureTopic, "compacted topic of erasure records"),
+		envconfig.String("FOOTPRINT_AUDIT_TOPIC", &c.AuditTopic, "topic of the audit records of operations"),
+	}, c.Postgres.Vars(), c.ClickHouse.Vars(), envconfig.Vars{
+		envconfig.LogLevel("FOOTPRINT_LOG_LEVEL", &c.LogLevel, "debug, info, warn or error (JSON log lines on stderr; the report goes to stdout)"),
+	})
+}
+
+// FromEnv applies the variables getenv sets (an empty one keeps its
+// default) to the defaults.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	err := c.Vars().Apply(envconfig.Getenv(getenv))
+	return c, err
 }
 
 // Validate reports every configuration error at once.

@@ -3,13 +3,14 @@ package config
 import (
 	"errors"
 	"testing"
-
-	"github.com/footprint/footprint/internal/envconfig"
 )
 
 func TestFromEnvAndValidate(t *testing.T) {
 	env := map[string]string{"FOOTPRINT_KAFKA_TOPIC": "t", "FOOTPRINT_CH_DATABASE": "d"}
-	c := Default().FromEnv(envconfig.New(func(k string) string { return env[k] }))
+	c, err := FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.Topic != "t" || c.DLQTopic != "t.dlq" || c.ClickHouse.Database != "d" || c.ErasureTopic != "footprint.erasures.v1" {
 		t.Fatalf("config %+v", c)
 	}
@@ -17,7 +18,7 @@ func TestFromEnvAndValidate(t *testing.T) {
 		t.Fatalf("valid config: %v", err)
 	}
 	c.Brokers, c.AuditTopic = "", c.ErasureTopic
-	err := c.Validate()
+	err = c.Validate()
 	if !errors.Is(err, ErrBrokers) || !errors.Is(err, ErrTopics) {
 		t.Fatalf("Validate = %v, want ErrBrokers and ErrTopics", err)
 	}
