@@ -57,26 +57,11 @@ func BenchmarkBinary(b *testing.B) {
 // startBinary starts the collector on a new topic and waits until it is ready.
 func startBinary(b *testing.B, bin, brokers string) (pid int, grpcAddr string) {
 	topic := testenv.NewTopic(b, brokers, 6)
-	grpcAddr, adminAddr := freeAddr(b), freeAddr(b)
-	var logs bytes.Buffer
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"FOOTPRINT_KAFKA_BROKERS="+brokers, "FOOTPRINT_KAFKA_TOPIC="+topic,
-		"FOOTPRINT_ADMIN_ADDR="+adminAddr, "FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr,
+	grpcAddr = testenv.FreeAddr(b)
+	p := startCollector(b, bin, brokers, topic, grpcAddr,
 		"FOOTPRINT_COLLECTOR_HTTP_ADDR=off", "FOOTPRINT_COLLECTOR_API_KEYS=bench_key=bench",
 		"FOOTPRINT_COLLECTOR_VISITOR_SECRET=binary-bench-visitor-secret")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	b.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	waitReady(b, "http://"+adminAddr+"/readyz", exited)
-	return cmd.Process.Pid, grpcAddr
+	return p.Pid(), grpcAddr
 }
 
 // load sends calls requests of batch events from clients connections.

@@ -8,8 +8,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -31,11 +31,8 @@ import (
 )
 
 func main() {
-	help := flag.Bool("help", false, "list the environment variables and exit")
-	flag.Parse()
-	if *help {
-		printVars()
-		return
+	if exit, code := commandLine(os.Args[1:], os.Stdout, os.Stderr); exit {
+		os.Exit(code)
 	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "collector:", err)
@@ -43,11 +40,11 @@ func main() {
 	}
 }
 
-func printVars() {
+// commandLine answers -h/-help with the variables and their defaults
+// (exit 0) and refuses anything else on the command line (exit 2).
+func commandLine(args []string, stdout, stderr io.Writer) (exit bool, code int) {
 	def := config.Default()
-	for _, v := range config.Vars() {
-		fmt.Printf("%s (default %q)\n    %s\n", v.Name, v.Default(&def), v.Help)
-	}
+	return config.Vars(&def).Args("collector", args, stdout, stderr)
 }
 
 // Garbage collector defaults, used when GOGC / GOMEMLIMIT are not set. The

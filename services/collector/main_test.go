@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +25,9 @@ import (
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
 	"github.com/footprint/footprint/internal/testenv"
+	"github.com/footprint/footprint/services/collector/internal/config"
 )
 
 // TestSIGTERMDuringLoad builds the binary, runs it against the real broker,
@@ -47,38 +46,14 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	grpcAddr, adminAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	var logs lockedBuffer
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"FOOTPRINT_KAFKA_BROKERS="+brokers,
-		"FOOTPRINT_KAFKA_TOPIC="+topic,
-		"FOOTPRINT_ADMIN_ADDR="+adminAddr,
+	grpcAddr := testenv.FreeAddr(t)
+	p := startCollector(t, bin, brokers, topic, grpcAddr,
 		"FOOTPRINT_LOG_LEVEL=info",
-		"FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr,
 		// Its own port: a collector of the local stack may hold the default.
-		"FOOTPRINT_COLLECTOR_HTTP_ADDR="+httpAddr,
+		"FOOTPRINT_COLLECTOR_HTTP_ADDR="+testenv.FreeAddr(t),
 		"FOOTPRINT_COLLECTOR_API_KEYS=load_key=load",
 		"FOOTPRINT_COLLECTOR_VISITOR_SECRET=sigterm-test-visitor-secret",
 	)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("collector output:\n%s", logs.String())
-		}
-	})
-	waitReady(t, "http://"+adminAddr+"/readyz", exited)
 
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -86,7 +61,7 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 	defer conn.Close()
 	client := collectorv1.NewCollectorServiceClient(conn)
-	checkHardening(t, client, adminAddr, logs.String)
+	checkHardening(t, client, p)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer load_key")
 
 	const workers, batch, maxCallsPerWorker = 4, 20, 2000
@@ -143,17 +118,8 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 	okBefore := okCalls.Load()
 	terminated.Store(true)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("collector exited with %v, want exit status 0", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("collector did not exit within 60s of SIGTERM")
+	if err := p.Stop(60 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v, want exit status 0 within 60s", err)
 	}
 	wg.Wait()
 	mu.Lock()
@@ -179,13 +145,29 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	}
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+// startCollector starts the built collector on topic through the one
+// process harness (testenv.Process: its log kept for a failed test, SIGTERM
+// at the end) and waits until /readyz answers. env adds variables.
+func startCollector(t testing.TB, bin, brokers, topic, grpcAddr string, env ...string) *testenv.Process {
+	t.Helper()
+	adminAddr := testenv.FreeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(append(os.Environ(),
+		"FOOTPRINT_KAFKA_BROKERS="+brokers, "FOOTPRINT_KAFKA_TOPIC="+topic,
+		"FOOTPRINT_ADMIN_ADDR="+adminAddr, "FOOTPRINT_COLLECTOR_GRPC_ADDR="+grpcAddr), env...)
+	p := testenv.StartTestProcess(t, "collector", cmd, adminAddr)
+	if err := p.WaitReady(context.Background(), 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // checkHardening checks, on the running binary, what main wires: pprof is
 // off by default, a call with two authorization values is refused and
 // counted by reason, and the JSON log has no raw librdkafka lines.
-func checkHardening(t *testing.T, client collectorv1.CollectorServiceClient, adminAddr string, logs func() string) {
+func checkHardening(t *testing.T, client collectorv1.CollectorServiceClient, p *testenv.Process) {
 	t.Helper()
-	if code, _ := httpGet(t, "http://"+adminAddr+"/debug/pprof/"); code != http.StatusNotFound {
+	if code := httpStatus(t, "http://"+p.AdminAddr+"/debug/pprof/"); code != http.StatusNotFound {
 		t.Errorf("/debug/pprof/ answered %d without FOOTPRINT_ADMIN_PPROF, want 404", code)
 	}
 	twoKeys := metadata.AppendToOutgoingContext(context.Background(),
@@ -194,65 +176,25 @@ func checkHardening(t *testing.T, client collectorv1.CollectorServiceClient, adm
 	if _, err := client.Ingest(twoKeys, req); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("two authorization values: %v, want UNAUTHENTICATED", err)
 	}
-	if _, body := httpGet(t, "http://"+adminAddr+"/metrics"); !strings.Contains(body, `footprint_collector_auth_failures_total{reason="multiple"} 1`) {
-		t.Errorf("auth failure not counted by reason in /metrics")
+	if n, ok := p.Metric(context.Background(), `footprint_collector_auth_failures_total{reason="multiple"}`); !ok || n != 1 {
+		t.Errorf("auth failure not counted by reason in /metrics: %v (found %v), want 1", n, ok)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(logs()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(p.Logs()), "\n") {
 		if line != "" && !strings.HasPrefix(line, "{") {
 			t.Errorf("log line is not JSON (librdkafka writing to stderr?): %q", line)
 		}
 	}
 }
 
-func httpGet(t *testing.T, url string) (int, string) {
+func httpStatus(t *testing.T, url string) int {
 	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// waitReady polls /readyz until it answers 200, the process exits, or 60 s pass.
-func waitReady(t testing.TB, url string, exited chan error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	client := &http.Client{Timeout: 3 * time.Second}
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("collector exited before it was ready: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector not ready within 60s: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond) // poll interval
-	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }
 
 // readIDs returns the event ids of every message on the topic, reading each
@@ -314,20 +256,12 @@ func readIDs(t *testing.T, brokers, topic string) []string {
 	return ids
 }
 
-// lockedBuffer collects the child's output from two pipes at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// TestHelpListsEveryVariable: collector -help (-h, --help) exits 0 listing
+// every variable of the table with its default.
+func TestHelpListsEveryVariable(t *testing.T) {
+	c := config.Default()
+	envconfigtest.Help(t, config.Vars(&c), func(args []string, stdout, stderr io.Writer) int {
+		_, code := commandLine(args, stdout, stderr)
+		return code
+	})
 }

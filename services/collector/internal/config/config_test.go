@@ -3,12 +3,13 @@ package config
 import (
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/footprint/footprint/internal/admin"
+	"github.com/footprint/footprint/internal/envconfig"
+	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
 	"github.com/footprint/footprint/services/collector/internal/auth"
 	"github.com/footprint/footprint/services/collector/internal/producer"
 	"github.com/footprint/footprint/services/collector/internal/server"
@@ -68,7 +69,7 @@ func TestFromEnvParseErrors(t *testing.T) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
 	}
-	if !errors.Is(err, ErrLogLevel) {
+	if !errors.Is(err, envconfig.ErrLogLevel) {
 		t.Errorf("log level error is not ErrLogLevel: %v", err)
 	}
 }
@@ -84,7 +85,7 @@ func TestLogLevelAndPprofFromEnv(t *testing.T) {
 		}
 	}
 	// slog's own offsets ("info+2") are not a documented value.
-	if _, err := FromEnv(lookup(map[string]string{"FOOTPRINT_LOG_LEVEL": "info+2"})); !errors.Is(err, ErrLogLevel) {
+	if _, err := FromEnv(lookup(map[string]string{"FOOTPRINT_LOG_LEVEL": "info+2"})); !errors.Is(err, envconfig.ErrLogLevel) {
 		t.Errorf("info+2: %v", err)
 	}
 }
@@ -109,31 +110,19 @@ func TestValidateJoinsEveryError(t *testing.T) {
 	}
 }
 
-// TestVarsDocumented keeps the README's configuration reference complete.
+// TestVarsDocumented keeps the README's configuration reference in step
+// with the table (every row: name, default, help), and every default is a
+// value its variable accepts.
 func TestVarsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	c := Default()
+	vars := Vars(&c)
+	envconfigtest.CheckREADMERows(t, "../../README.md", vars)
+	defaults := map[string]string{}
+	for _, d := range vars.Docs() {
+		defaults[d.Name] = d.Default
 	}
-	seen := map[string]bool{}
-	def := Default()
-	for _, v := range Vars() {
-		if seen[v.Name] {
-			t.Errorf("%s listed twice", v.Name)
-		}
-		seen[v.Name] = true
-		if v.Help == "" {
-			t.Errorf("%s has no help", v.Name)
-		}
-		if !strings.Contains(string(readme), "`"+v.Name+"`") {
-			t.Errorf("%s is not in services/collector/README.md", v.Name)
-		}
-		// Setting a variable to its default value round-trips.
-		c := Default()
-		if d := v.Default(&def); d != "" {
-			if err := v.Set(&c, d); err != nil {
-				t.Errorf("%s: default %q does not parse: %v", v.Name, d, err)
-			}
-		}
+	c = Default()
+	if err := Vars(&c).Apply(lookup(defaults)); err != nil {
+		t.Errorf("a default does not parse as its variable: %v", err)
 	}
 }
