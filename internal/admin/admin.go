@@ -34,13 +34,6 @@ type Config struct {
 	Pprof bool
 }
 
-// ReadEnv applies FOOTPRINT_ADMIN_ADDR and FOOTPRINT_ADMIN_PPROF (true
-// serves /debug/pprof/), the admin variables every service shares.
-func (c *Config) ReadEnv(env *envconfig.Reader) {
-	env.String("FOOTPRINT_ADMIN_ADDR", &c.Addr)
-	env.Bool("FOOTPRINT_ADMIN_PPROF", &c.Pprof)
-}
-
 // Vars are the admin variables every service shares, bound to c's fields:
 // FOOTPRINT_ADMIN_ADDR and FOOTPRINT_ADMIN_PPROF. ready says when the
 // service's /readyz answers 200 ("ready when Kafka answers").

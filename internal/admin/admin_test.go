@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/footprint/footprint/internal/envconfig"
 )
 
 func get(t *testing.T, s *Server, path string) (int, string) {
@@ -54,22 +52,6 @@ func TestEndpoints(t *testing.T) {
 	}
 	if code, body := get(t, s, "/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics %d, runtime metrics missing", code)
-	}
-}
-
-func TestReadEnv(t *testing.T) {
-	env := map[string]string{"FOOTPRINT_ADMIN_ADDR": "127.0.0.1:1", "FOOTPRINT_ADMIN_PPROF": "true"}
-	r := envconfig.New(func(k string) string { return env[k] })
-	c := Config{Addr: "default:2"}
-	c.ReadEnv(r)
-	if err := r.Err(); err != nil || c.Addr != "127.0.0.1:1" || !c.Pprof {
-		t.Fatalf("config %+v, err %v", c, err)
-	}
-	r = envconfig.New(func(string) string { return "" })
-	c = Config{Addr: "default:2"}
-	c.ReadEnv(r)
-	if c.Pprof || c.Addr != "default:2" {
-		t.Fatalf("defaults changed: %+v", c)
 	}
 }
 

@@ -1,3 +1,9 @@
+// Package envconfig is the one way a Footprint service reads its FOOTPRINT_*
+// environment variables: a declarative table (Vars) whose entries bind a
+// variable to a config field with its help, its default (the field's value
+// when the table is built) and its validators. The table applies the
+// environment, collecting every malformed value so one start-up error lists
+// them all, and prints the -help of the service.
 package envconfig
 
 import (
