@@ -1,6 +1,6 @@
 // Command ch-writer consumes footprint.events.v1 and stores the events in
 // ClickHouse. Configuration comes from FOOTPRINT_* environment variables
-// (see README.md).
+// (see README.md; `ch-writer -help` lists them with their defaults).
 package main
 
 import (

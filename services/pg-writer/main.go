@@ -1,6 +1,6 @@
 // Command pg-writer consumes footprint.events.v1 and stores the events in
 // PostgreSQL. Configuration comes from FOOTPRINT_* environment variables
-// (see README.md).
+// (see README.md; `pg-writer -help` lists them with their defaults).
 package main
 
 import (
