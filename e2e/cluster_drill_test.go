@@ -505,15 +505,24 @@ func (d *drill) waitCaughtUp(in *ingester, revived time.Time) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), drillCatchUpMax)
 	defer cancel()
 	like := d.phaseName(0)
+	// The last ids each store returned: at the deadline the read in flight
+	// fails with the deadline, which alone would not say what was missing.
+	var lastPG, lastCH []string
 	for {
 		pg, pgErr := d.pgIDs(ctx, drillPGPrimary, like)
 		ch, chErr := d.chIDs(ctx, drillCHReplicas[0], false, like)
+		if pgErr == nil {
+			lastPG = pg
+		}
+		if chErr == nil {
+			lastCH = ch
+		}
 		if pgErr == nil && chErr == nil && containsAll(pg, want) && containsAll(ch, want) {
 			return time.Since(revived)
 		}
 		if ctx.Err() != nil {
-			d.t.Fatalf("the stores did not catch up within %s: postgres %d (%v), clickhouse %d (%v) of %d acknowledged",
-				drillCatchUpMax, len(pg), pgErr, len(ch), chErr, len(want))
+			d.t.Fatalf("the stores did not catch up within %s: postgres last read %d (now: %v), clickhouse last read %d (now: %v) of %d acknowledged",
+				drillCatchUpMax, len(lastPG), pgErr, len(lastCH), chErr, len(want))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
