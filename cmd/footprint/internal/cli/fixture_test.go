@@ -189,10 +189,21 @@ func day() time.Time {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	waitUntil(t, what, timeout, func() (bool, string) { return cond(), "" })
+}
+
+// waitUntil is waitFor for a condition that describes what it last saw,
+// which a timeout then reports.
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() (ok bool, state string)) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, state)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,11 +122,19 @@ func TestLagWhileWriterStoppedAndAfterCatchUp(t *testing.T) {
 		t.Fatalf("stop writer: %v", err)
 	}
 
+	producing := time.Now()
 	f.produce(t, f.events(12, day())...)
 	produced := time.Now()
-	waitFor(t, "the oldest unwritten message to age", time.Minute, func() bool {
-		_, age, _ := f.lagOf(t, group)
-		return age >= time.Since(produced).Seconds()-1 && age >= 1
+	// The command reads its clock during the call, so the age of one of the
+	// 12 messages lies between the time since produce returned, taken before
+	// the call, and the time since it began, taken after the call, however
+	// long the call takes on a loaded machine.
+	waitUntil(t, "the oldest unwritten message to age", time.Minute, func() (bool, string) {
+		atLeast := time.Since(produced).Seconds()
+		lag, age, _ := f.lagOf(t, group)
+		atMost := time.Since(producing).Seconds() + 0.001 // Kafka timestamps are whole milliseconds
+		state := fmt.Sprintf("lag %d, oldest %.3fs, want it in [%.3fs, %.3fs] and at least 1s", lag, age, atLeast, atMost)
+		return age >= atLeast && age <= atMost && age >= 1, state
 	})
 	lag, age, parts := f.lagOf(t, group)
 	if lag != 12 || parts != 3 || age < 1 {
