@@ -113,20 +113,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*Report, error) 
 		return nil, err
 	}
 	began := time.Now()
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("working directory: %w", err)
-	}
-	root, err := stack.RepoRoot(wd)
-	if err != nil {
-		return nil, err
-	}
-	st, err := stack.Open(ctx, stack.DefaultConfig())
+	st, root, err := stack.OpenForRun(ctx, cfg.Keep)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	st.Keep = cfg.Keep
 	binDir, err := os.MkdirTemp("", "footprint-bench-dashboards-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)

@@ -265,6 +265,24 @@ func LoadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// OpenForRun is how a benchmark run starts: it finds the repository from
+// the working directory and connects to the default stack, which removes
+// what the run creates unless keep.
+func OpenForRun(ctx context.Context, keep bool) (st *Stack, repoRoot string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, "", fmt.Errorf("working directory: %w", err)
+	}
+	if repoRoot, err = RepoRoot(wd); err != nil {
+		return nil, "", err
+	}
+	if st, err = Open(ctx, DefaultConfig()); err != nil {
+		return nil, "", fmt.Errorf("local stack (start it with `make infra`): %w", err)
+	}
+	st.Keep = keep
+	return st, repoRoot, nil
+}
+
 // RepoRoot walks up from dir to the folder holding go.work.
 func RepoRoot(dir string) (string, error) {
 	d, err := filepath.Abs(dir)

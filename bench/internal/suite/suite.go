@@ -59,20 +59,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*report.Report, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("working directory: %w", err)
-	}
-	root, err := stack.RepoRoot(wd)
+	st, root, err := stack.OpenForRun(ctx, cfg.Keep)
 	if err != nil {
 		return nil, err
 	}
-	st, err := stack.Open(ctx, stack.DefaultConfig())
-	if err != nil {
-		return nil, fmt.Errorf("local stack (start it with `make infra`): %w", err)
-	}
 	defer st.Close()
-	st.Keep = cfg.Keep
 	tmp, err := os.MkdirTemp("", "footprint-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
