@@ -40,6 +40,10 @@ type Dialect interface {
 	sortText(expr string) string
 	// ratio divides two integers as float64, identically in both stores.
 	ratio(num, den string) string
+	// withRowCount returns the rows of grouped (its columns cols) once
+	// each, with one more column total_rows: the number of those rows,
+	// counted in the same statement.
+	withRowCount(grouped string, cols []string) string
 }
 
 // visitAttr is one visit column: the value of col on the visit's first
@@ -82,6 +86,25 @@ func (ClickHouse) contains(e, p string) string   { return "position(" + e + ", "
 func (ClickHouse) sortText(e string) string      { return e }
 func (ClickHouse) ratio(num, den string) string {
 	return "toFloat64(" + num + ") / toFloat64(" + den + ")"
+}
+
+// withRowCount in PostgreSQL: a window over all rows, computed before the
+// ORDER BY and LIMIT around it.
+func (Postgres) withRowCount(grouped string, cols []string) string {
+	return "SELECT *, count(*) OVER () AS total_rows FROM (" + grouped + ") w"
+}
+
+// withRowCount in ClickHouse 18.16, which has no window functions: the
+// rows (a panel's groups, few) collected into one array next to their
+// count, and ARRAY JOIN turns them back into rows. Without rows the array
+// is empty and no row comes back.
+func (ClickHouse) withRowCount(grouped string, cols []string) string {
+	unpack := make([]string, len(cols))
+	for i, c := range cols {
+		unpack[i] = fmt.Sprintf("tupleElement(grp, %d) AS %s", i+1, c)
+	}
+	return "SELECT " + strings.Join(unpack, ", ") + ", total_rows FROM (SELECT groupArray((" + strings.Join(cols, ", ") +
+		")) AS grps, toInt64(count()) AS total_rows FROM (" + grouped + ")) ARRAY JOIN grps AS grp"
 }
 
 // Properties are two parallel arrays in ClickHouse; indexOf is 0 for a

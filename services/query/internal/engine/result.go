@@ -70,6 +70,8 @@ type Answer struct {
 }
 
 // Statements lists what a store runs for the plan, in Answer's order.
+// With include.total_rows the Rows statement counts the rows before paging
+// (Statement.RowCount); Count is run only when Plan.RecountRows says so.
 type Statements struct {
 	Rows, Totals, Count, CompRows, CompTotals *Statement
 }
@@ -77,13 +79,13 @@ type Statements struct {
 // Statements builds every statement the plan needs in dialect d.
 func (p *Plan) Statements(d Dialect) Statements {
 	var s Statements
-	rows := p.Rows(d, p.Range)
+	rows := p.rows(d, p.Range, p.countsRowsInSQL())
 	s.Rows = &rows
 	if p.needsTotals() {
 		t := p.Totals(d, p.Range)
 		s.Totals = &t
 	}
-	if p.TotalRows {
+	if p.countsRowsInSQL() {
 		c := p.CountRows(d, p.Range)
 		s.Count = &c
 	}
@@ -111,8 +113,12 @@ func (p *Plan) Build(a Answer) ([]*queryv1.Row, int64) {
 		p.compare(out, rows, a)
 	}
 	total := a.TotalRows
-	if p.fillsTimeLabels() {
+	switch {
+	case p.fillsTimeLabels():
 		total = int64(len(bucketLabels(p.Dims[0].def.unit, p.Range)))
+	case p.TotalRows && !p.pagesInSQL():
+		// Every row came back: no dimension (one row), nothing to count.
+		total = int64(len(a.Rows))
 	}
 	return out, total
 }

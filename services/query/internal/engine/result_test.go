@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
@@ -57,5 +58,45 @@ func TestCompareReportsDifferences(t *testing.T) {
 	}
 	if !Compare([]string{"visitors"}, a, a).GetMatch() {
 		t.Error("identical results do not match")
+	}
+}
+
+// include.total_rows is counted by the rows statement itself; the separate
+// count runs only for a page past the last row, and never for the
+// comparison period or for rows that are not paged in SQL.
+func TestTotalRowsCountedInTheRowsStatement(t *testing.T) {
+	req := &queryv1.QueryRequest{SiteId: "s", DateRange: &queryv1.DateRange{Preset: "7d"}, Metrics: []string{"visitors", "percentage"},
+		Dimensions: []string{"visit:source"}, Limit: 10, Include: &queryv1.Include{TotalRows: true, Comparison: queryv1.PeriodComparison_PERIOD_COMPARISON_PREVIOUS_PERIOD}}
+	p, err := NewPlan(req, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []Dialect{Postgres{Schema: "footprint"}, ClickHouse{Database: "footprint"}} {
+		s := p.Statements(d)
+		if !s.Rows.RowCount || s.Rows.Ints() != NumAggregates+1 || !strings.Contains(s.Rows.SQL, "total_rows") {
+			t.Errorf("%s: rows statement does not count its rows: %+v", d.Name(), s.Rows)
+		}
+		if s.CompRows.RowCount || s.Count == nil {
+			t.Errorf("%s: comparison rows counted (%v) or no fallback count (%v)", d.Name(), s.CompRows.RowCount, s.Count)
+		}
+	}
+	if p.RecountRows(0) || p.RecountRows(3) {
+		t.Error("recount at offset 0")
+	}
+	p.Offset = 20
+	if !p.RecountRows(0) || p.RecountRows(1) {
+		t.Error("a page past the last row must be recounted, a non-empty one not")
+	}
+
+	req.Dimensions, req.Metrics, req.Include = nil, []string{"visitors"}, &queryv1.Include{TotalRows: true}
+	if p, err = NewPlan(req, opts()); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Statements(Postgres{Schema: "footprint"})
+	if s.Rows.RowCount || s.Count != nil {
+		t.Errorf("no dimension: nothing to count in SQL (%v, %v)", s.Rows.RowCount, s.Count)
+	}
+	if _, total := p.Build(Answer{Rows: []RawRow{row("", 3, 4, 1)}}); total != 1 {
+		t.Errorf("no dimension: total_rows %d, want 1", total)
 	}
 }

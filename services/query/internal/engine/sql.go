@@ -11,11 +11,22 @@ import (
 // Statement is one SQL text with its bound arguments ($1, $2, ... in both
 // stores: pgx binds them on the server, clickhouse-go quotes them on the
 // client). Its rows are NumDims text columns followed by numAggregates
-// int64 columns (or the columns the statement's builder documents).
+// int64 columns (or the columns the statement's builder documents), then,
+// with RowCount, one more int64 column: the number of result rows before
+// paging, the same in every row.
 type Statement struct {
-	SQL     string
-	Args    []any
-	NumDims int
+	SQL      string
+	Args     []any
+	NumDims  int
+	RowCount bool
+}
+
+// Ints is the number of int64 columns of a Rows or Totals statement.
+func (s Statement) Ints() int {
+	if s.RowCount {
+		return NumAggregates + 1
+	}
+	return NumAggregates
 }
 
 // builder collects bound arguments; nothing from the request ever enters
@@ -242,10 +253,19 @@ func (b *builder) orderExpr(metric string) string {
 }
 
 // Rows is the statement for the result rows of r: ordered, and paged
-// unless the time labels are filled in Go (then all rows come back).
-func (p *Plan) Rows(d Dialect, r Range) Statement {
+// unless the time labels are filled in Go (then all rows come back). With
+// include.total_rows the range's rows (Statements) also count the rows
+// before paging, in the same statement (RowCount): deriving the visits a second time only to count
+// the groups doubled the cost of every visit-level panel.
+// The comparison period's rows (CompRows) are never counted.
+func (p *Plan) Rows(d Dialect, r Range) Statement { return p.rows(d, r, false) }
+
+func (p *Plan) rows(d Dialect, r Range, counted bool) Statement {
 	b := &builder{d: d}
 	grouped, dims := b.grouped(p.scope(r, p.Dims, p.Metrics))
+	if counted {
+		grouped = d.withRowCount(grouped, append(append([]string{}, dims...), aggNames[:]...))
+	}
 	// Sorted outside the grouping: PostgreSQL cannot use output aliases
 	// inside ORDER BY expressions.
 	sql := "SELECT * FROM (" + grouped + ") r"
@@ -265,11 +285,19 @@ func (p *Plan) Rows(d Dialect, r Range) Statement {
 	if len(keys) > 0 {
 		sql += " ORDER BY " + strings.Join(keys, ", ")
 	}
-	if len(p.Dims) > 0 && !p.fillsTimeLabels() {
+	if p.pagesInSQL() {
 		sql += fmt.Sprintf(" LIMIT %d OFFSET %d", p.Limit, p.Offset)
 	}
-	return Statement{SQL: sql, Args: b.args, NumDims: len(p.Dims)}
+	return Statement{SQL: sql, Args: b.args, NumDims: len(p.Dims), RowCount: counted}
 }
+
+// pagesInSQL: the store sorts and pages the rows (with dimensions, unless
+// every time bucket is listed and paged in Go).
+func (p *Plan) pagesInSQL() bool { return len(p.Dims) > 0 && !p.fillsTimeLabels() }
+
+// countsRowsInSQL: include.total_rows needs the store's count of the rows
+// before paging; otherwise every row comes back and Build counts them.
+func (p *Plan) countsRowsInSQL() bool { return p.TotalRows && p.pagesInSQL() }
 
 // Totals is the statement for the whole range without dimensions (the
 // denominator of percentage): one row of aggregates.
@@ -281,11 +309,19 @@ func (p *Plan) Totals(d Dialect, r Range) Statement {
 }
 
 // CountRows is the statement counting the result rows before paging: one
-// row, one int64 column.
+// row, one int64 column. Rows carries the same count in each row; CountRows
+// runs only when a page past the last row came back empty (RecountRows).
 func (p *Plan) CountRows(d Dialect, r Range) Statement {
 	b := &builder{d: d}
 	sql, _ := b.grouped(p.scope(r, p.Dims, p.Metrics))
 	return Statement{SQL: "SELECT " + d.toInt64("count(*)") + " FROM (" + sql + ") c", Args: b.args}
+}
+
+// RecountRows says whether the rows before paging must be counted by the
+// CountRows statement: the Rows statement's count travels in its rows, so
+// a page past the last row (an offset, no row) cannot carry it.
+func (p *Plan) RecountRows(pageRows int) bool {
+	return p.countsRowsInSQL() && pageRows == 0 && p.Offset > 0
 }
 
 // RealtimeWindow is how far back Realtime looks.

@@ -73,7 +73,7 @@ func suiteStatements(t *testing.T, d engine.Dialect) ([]engine.Statement, []int)
 				continue
 			}
 			sts = append(sts, *st)
-			n := engine.NumAggregates
+			n := st.Ints()
 			if st == all.Count {
 				n = 1
 			}

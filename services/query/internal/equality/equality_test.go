@@ -28,6 +28,7 @@ func TestSharedSuite(t *testing.T) {
 	t.Run("injection", func(t *testing.T) { injection(t, s) })
 	t.Run("without-visits", func(t *testing.T) { withoutVisitsSameCounts(t, s) })
 	t.Run("realtime", func(t *testing.T) { realtimeSame(t, s) })
+	t.Run("total-rows", func(t *testing.T) { totalRowsCountsEveryRow(t, s) })
 }
 
 // withoutVisitsSameCounts: a query that needs no visit skips their

@@ -104,7 +104,7 @@ func (s *Store) Answer(ctx context.Context, p *engine.Plan) (engine.Answer, time
 	start := time.Now()
 	sts := p.Statements(s.Dialect)
 	var a engine.Answer
-	if a.Rows, err = s.aggregates(ctx, *sts.Rows); err != nil {
+	if a.Rows, a.TotalRows, err = s.rows(ctx, *sts.Rows); err != nil {
 		return a, 0, err
 	}
 	if sts.Totals != nil {
@@ -112,7 +112,7 @@ func (s *Store) Answer(ctx context.Context, p *engine.Plan) (engine.Answer, time
 			return a, 0, err
 		}
 	}
-	if sts.Count != nil {
+	if sts.Count != nil && p.RecountRows(len(a.Rows)) {
 		if a.TotalRows, err = s.count(ctx, *sts.Count); err != nil {
 			return a, 0, err
 		}
@@ -131,16 +131,27 @@ func (s *Store) Answer(ctx context.Context, p *engine.Plan) (engine.Answer, time
 }
 
 func (s *Store) aggregates(ctx context.Context, st engine.Statement) ([]engine.RawRow, error) {
-	rows, err := s.run(ctx, st, engine.NumAggregates)
+	rows, _, err := s.rows(ctx, st)
+	return rows, err
+}
+
+// rows runs a Rows or Totals statement; with st.RowCount it also returns
+// the count of rows before paging that each row carries last.
+func (s *Store) rows(ctx context.Context, st engine.Statement) ([]engine.RawRow, int64, error) {
+	rows, err := s.run(ctx, st, st.Ints())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]engine.RawRow, len(rows))
+	var total int64
 	for i, r := range rows {
 		out[i].Dims = r.Texts
 		copy(out[i].Aggs[:], r.Ints)
+		if st.RowCount {
+			total = r.Ints[engine.NumAggregates]
+		}
 	}
-	return out, nil
+	return out, total, nil
 }
 
 func (s *Store) single(ctx context.Context, st engine.Statement) (engine.RawRow, error) {
