@@ -110,8 +110,10 @@ var (
 	colVisitor = same("visitor_id")
 	// The tie-breaker of events in the same microsecond. PostgreSQL orders
 	// uuid bytewise; ClickHouse orders UUIDs by its two 64-bit halves, so
-	// it compares the canonical text instead, which sorts like the bytes.
-	colEventID = column{alias: "eid", postgres: "event_id", clickhouse: "toString(event_id)"}
+	// it compares the canonical bytes instead (UUIDStringToNum of the text:
+	// a FixedString(16) compared bytewise), which sort like PostgreSQL's.
+	// 16 bytes per event in the per-visitor arrays instead of the text's 36.
+	colEventID = column{alias: "eid", postgres: "event_id", clickhouse: "UUIDStringToNum(toString(event_id))"}
 	// Event time in whole microseconds since the epoch: PostgreSQL's
 	// timestamptz precision; ClickHouse keeps seconds plus nanoseconds and
 	// truncates to the same microsecond. In PostgreSQL the float8 epoch is

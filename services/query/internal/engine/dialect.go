@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,7 +33,9 @@ type Dialect interface {
 	// and micros) into one row per event with visit_no and the visit
 	// columns: v_<alias> for each attribute, v_duration_us, v_pageviews,
 	// v_events (the visit's interactive events, see nonInteractiveEvents).
-	sessionize(scan string, cols []string, attrs []visitAttr) string
+	// With wholeVisits the query reads only visitor_id, visit_no and the
+	// visit columns, and the rows may be one per visit instead.
+	sessionize(scan string, cols []string, attrs []visitAttr, wholeVisits bool) string
 	countDistinct(expr string) string
 	toInt64(expr string) string
 	contains(expr, placeholder string) string
@@ -144,7 +147,9 @@ func (ClickHouse) timeBucket(u timeUnit, tz string) string {
 // events in (t_us, eid) order marks a new visit after a gap over
 // VisitGapMicros; a running sum numbers the visits; a second window over
 // each visit reads its first and last event.
-func (Postgres) sessionize(scan string, cols []string, attrs []visitAttr) string {
+// The rows are one per event in either mode: the GROUP BY around them
+// reads the visit columns with max().
+func (Postgres) sessionize(scan string, cols []string, attrs []visitAttr, _ bool) string {
 	order := "ORDER BY " + colMicros.alias + ", " + colEventID.alias
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT s.*")
@@ -171,15 +176,23 @@ func (Postgres) sessionize(scan string, cols []string, attrs []visitAttr) string
 // ARRAY JOIN turns the array back into rows with their position (seq). Then
 // per visit, argMin/argMax by seq read its first and last event, and a
 // second ARRAY JOIN returns one row per event with the visit's columns.
-func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr) string {
-	// Tuple order: t_us and eid first, so arraySort orders by them.
-	rest := make([]string, 0, len(cols))
-	for _, c := range cols {
-		if c != colMicros.alias && c != colEventID.alias && c != colVisitor.alias {
-			rest = append(rest, c)
+// With wholeVisits the visit rows are the answer: the second array (every
+// event once more, the largest part of the memory) is not built, and the
+// first carries only the columns a visit needs.
+func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr, wholeVisits bool) string {
+	if wholeVisits {
+		cols = []string{colName.alias}
+		for _, a := range attrs {
+			cols = append(cols, a.col)
 		}
 	}
-	ordered := append([]string{colMicros.alias, colEventID.alias}, rest...)
+	// Tuple order: t_us and eid first, so arraySort orders by them.
+	ordered := []string{colMicros.alias, colEventID.alias}
+	for _, c := range cols {
+		if !slices.Contains(ordered, c) && c != colVisitor.alias {
+			ordered = append(ordered, c)
+		}
+	}
 	var unpack []string
 	for i, c := range ordered {
 		unpack = append(unpack, fmt.Sprintf("tupleElement(e, %d) AS %s", i+1, c))
@@ -194,11 +207,6 @@ func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr) stri
 	var b strings.Builder
 	b.WriteString("SELECT visitor_id, visit_no")
 	for _, a := range attrs {
-		b.WriteString(", v_" + a.alias)
-	}
-	b.WriteString(", v_duration_us, v_pageviews, v_events, " + strings.Join(unpack, ", "))
-	b.WriteString(" FROM (SELECT visitor_id, visit_no")
-	for _, a := range attrs {
 		fn := "argMin"
 		if a.fromLast {
 			fn = "argMax"
@@ -206,8 +214,18 @@ func (ClickHouse) sessionize(scan string, cols []string, attrs []visitAttr) stri
 		fmt.Fprintf(&b, ", %s(%s, seq) AS v_%s", fn, a.col, a.alias)
 	}
 	fmt.Fprintf(&b, ", max(t_us) - min(t_us) AS v_duration_us"+
-		", toInt64(sum(name = '%s')) AS v_pageviews, toInt64(sum(%s)) AS v_events"+
-		", groupArray((%s)) AS es FROM (%s) GROUP BY visitor_id, visit_no) ARRAY JOIN es AS e",
-		PageView, interactiveCond(), strings.Join(ordered, ", "), perVisitor)
+		", toInt64(sum(name = '%s')) AS v_pageviews, toInt64(sum(%s)) AS v_events", PageView, interactiveCond())
+	if wholeVisits {
+		fmt.Fprintf(&b, " FROM (%s) GROUP BY visitor_id, visit_no", perVisitor)
+		return b.String()
+	}
+	perVisit := b.String()
+	b.Reset()
+	b.WriteString("SELECT visitor_id, visit_no")
+	for _, a := range attrs {
+		b.WriteString(", v_" + a.alias)
+	}
+	fmt.Fprintf(&b, ", v_duration_us, v_pageviews, v_events, %s FROM (%s, groupArray((%s)) AS es FROM (%s) GROUP BY visitor_id, visit_no) ARRAY JOIN es AS e",
+		strings.Join(unpack, ", "), perVisit, strings.Join(ordered, ", "), perVisitor)
 	return b.String()
 }

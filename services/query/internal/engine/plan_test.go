@@ -187,3 +187,28 @@ func TestUserInputOnlyInArguments(t *testing.T) {
 		}
 	}
 }
+
+// A query whose dimensions and filters are all visit attributes reads whole
+// visits: ClickHouse returns one row per visit (no second per-event array)
+// and puts only the columns a visit needs into the per-visitor array; an
+// event filter or dimension needs a row per event.
+func TestWholeVisitsSkipTheEventRows(t *testing.T) {
+	ch := ClickHouse{Database: "footprint"}
+	r := valid()
+	r.Metrics, r.Dimensions = []string{"visitors", "bounce_rate"}, []string{"visit:source"}
+	p, err := NewPlan(r, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := p.Statements(ch).Rows.SQL
+	if strings.Count(sql, "groupArray((") != 1 || !strings.Contains(sql, "groupArray((t_us, eid, name, ext_referrer_host))") || strings.Contains(sql, "ARRAY JOIN es AS e)") {
+		t.Errorf("visit:source: want one per-visitor array of (t_us, eid, name, ext_referrer_host) and visit rows:\n%s", sql)
+	}
+	r.Filters = []*queryv1.Filter{{Dimension: "event:page", Operator: queryv1.FilterOperator_FILTER_OPERATOR_IS, Values: []string{"/"}}}
+	if p, err = NewPlan(r, opts()); err != nil {
+		t.Fatal(err)
+	}
+	if sql := p.Statements(ch).Rows.SQL; strings.Count(sql, "groupArray((t_us, eid, name, path, ext_referrer_host))") != 2 {
+		t.Errorf("with an event filter: want the per-event rows (two arrays of every column):\n%s", sql)
+	}
+}

@@ -54,6 +54,11 @@ type scope struct {
 	// them); otherwise the visit columns are constants and the query skips
 	// the per-visitor sort, with the same visitors, pageviews and events.
 	visits bool
+	// wholeVisits: every dimension and filter is a visit attribute, so a
+	// group of (dimensions, visitor, visit) always holds whole visits and
+	// its counts are the visit's own; the store may then return one row
+	// per visit instead of one per event (sessionize).
+	wholeVisits bool
 }
 
 // scan is the events of the site in [start, end), bots left out unless
@@ -174,7 +179,15 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 	}
 	sessions := "SELECT *, 0 AS visit_no, 0 AS v_duration_us, 0 AS v_pageviews, 0 AS v_events FROM (" + scan + ") e"
 	if sc.visits {
-		sessions = b.d.sessionize(scan, n.aliases, n.attrs)
+		sessions = b.d.sessionize(scan, n.aliases, n.attrs, sc.wholeVisits)
+	}
+	// The group's page views and interactive events: of its events, or,
+	// when it holds whole visits, the visit's (the same numbers whether the
+	// store returned a row per event or per visit).
+	pageviews := "sum(CASE WHEN name = '" + PageView + "' THEN 1 ELSE 0 END)"
+	events := "sum(CASE WHEN " + interactiveCond() + " THEN 1 ELSE 0 END)"
+	if sc.wholeVisits {
+		pageviews, events = "max(v_pageviews)", "max(v_events)"
 	}
 
 	var inner strings.Builder
@@ -183,11 +196,10 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 		fmt.Fprintf(&inner, "%s AS d%d, ", c, i)
 		dimAliases = append(dimAliases, fmt.Sprintf("d%d", i))
 	}
-	fmt.Fprintf(&inner, "visitor_id, visit_no"+
-		", sum(CASE WHEN name = '%s' THEN 1 ELSE 0 END) AS pageviews, sum(CASE WHEN %s THEN 1 ELSE 0 END) AS events"+
+	fmt.Fprintf(&inner, "visitor_id, visit_no, %s AS pageviews, %s AS events"+
 		", max(CASE WHEN v_pageviews = 1 AND v_events = 1 THEN 1 ELSE 0 END) AS bounce"+
 		", max(v_duration_us) AS duration_us, max(v_pageviews) AS visit_pageviews"+
-		" FROM (%s) s", PageView, interactiveCond(), sessions)
+		" FROM (%s) s", pageviews, events, sessions)
 	if len(where) > 0 {
 		inner.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
@@ -217,8 +229,24 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 var aggNames = [numAggregates]string{"a_visitors", "a_visits", "a_pageviews", "a_events", "a_bounces", "a_duration_us", "a_visit_pageviews"}
 
 func (p *Plan) scope(r Range, dims []Dim, metricNames []string) scope {
+	visits := p.needsVisits(dims, metricNames)
 	return scope{site: p.SiteID, start: r.Start, end: r.End, includeBots: p.IncludeBots,
-		tz: p.TimeZone, dims: dims, filters: p.Filters, visits: p.needsVisits(dims, metricNames)}
+		tz: p.TimeZone, dims: dims, filters: p.Filters, visits: visits, wholeVisits: visits && p.onlyVisitAttributes(dims)}
+}
+
+// onlyVisitAttributes: no event or time dimension and no event filter.
+func (p *Plan) onlyVisitAttributes(dims []Dim) bool {
+	for _, d := range dims {
+		if d.def.kind != kindVisit {
+			return false
+		}
+	}
+	for _, f := range p.Filters {
+		if f.Dim.def.kind != kindVisit {
+			return false
+		}
+	}
+	return true
 }
 
 // needsVisits: a visit metric (visits included), a visit:* dimension or a
