@@ -49,6 +49,7 @@ const (
 	drillBatchEvery  = 50 * time.Millisecond // 400 events/s over two collectors
 	drillPhase       = 12 * time.Second      // steady ingest between the drill's steps
 	drillCatchUpMax  = 5 * time.Minute
+	drillReadTimeout = 30 * time.Second // one read of a store's ids
 	drillQueryEvery  = 500 * time.Millisecond
 	drillMaxQueryGap = 15 * time.Second
 )
@@ -484,33 +485,26 @@ func (d *drill) chIDs(ctx context.Context, addr string, local bool, like string)
 	return ids, rows.Err()
 }
 
-func containsAll(have []string, want map[string]bool) bool {
-	set := make(map[string]bool, len(have))
-	for _, id := range have {
-		set[id] = true
-	}
-	for id := range want {
-		if !set[id] {
-			return false
-		}
-	}
-	return true
-}
+func containsAll(have []string, want map[string]bool) bool { return missing(have, want) == 0 }
 
 // waitCaughtUp polls until both stores hold every event acknowledged in the first phase
-// (before the revive) and returns how long after the revive that was.
+// (before the revive) and returns how long after the revive that was. Each read has its
+// own timeout, so a read cut off by the overall deadline does not hide what the earlier
+// ones found; a timeout reports how many events each store still lacks and the writer
+// groups' lag (the events Kafka holds that a writer has not stored and committed).
 func (d *drill) waitCaughtUp(in *ingester, revived time.Time) time.Duration {
 	d.t.Helper()
 	want := in.ackedIn(0)
-	ctx, cancel := context.WithTimeout(context.Background(), drillCatchUpMax)
-	defer cancel()
+	deadline := time.Now().Add(drillCatchUpMax)
 	like := d.phaseName(0)
-	// The last ids each store returned: at the deadline the read in flight
-	// fails with the deadline, which alone would not say what was missing.
 	var lastPG, lastCH []string
+	var pgErr, chErr error
 	for {
-		pg, pgErr := d.pgIDs(ctx, drillPGPrimary, like)
-		ch, chErr := d.chIDs(ctx, drillCHReplicas[0], false, like)
+		ctx, cancel := context.WithTimeout(context.Background(), drillReadTimeout)
+		var pg, ch []string
+		pg, pgErr = d.pgIDs(ctx, drillPGPrimary, like)
+		ch, chErr = d.chIDs(ctx, drillCHReplicas[0], false, like)
+		cancel()
 		if pgErr == nil {
 			lastPG = pg
 		}
@@ -520,12 +514,38 @@ func (d *drill) waitCaughtUp(in *ingester, revived time.Time) time.Duration {
 		if pgErr == nil && chErr == nil && containsAll(pg, want) && containsAll(ch, want) {
 			return time.Since(revived)
 		}
-		if ctx.Err() != nil {
-			d.t.Fatalf("the stores did not catch up within %s: postgres last read %d (now: %v), clickhouse last read %d (now: %v) of %d acknowledged",
-				drillCatchUpMax, len(lastPG), pgErr, len(lastCH), chErr, len(want))
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the stores did not catch up within %s: of %d acknowledged events postgres lacked %d (last read error: %v), "+
+				"clickhouse lacked %d (last read error: %v); writer lag: pg-writer %s, ch-writer %s",
+				drillCatchUpMax, len(want), missing(lastPG, want), pgErr, missing(lastCH, want), chErr,
+				d.lag("footprint-pg-writer"), d.lag("footprint-ch-writer"))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// missing counts the ids of want that have does not hold.
+func missing(have []string, want map[string]bool) int {
+	set := make(map[string]bool, len(have))
+	for _, id := range have {
+		set[id] = true
+	}
+	n := 0
+	for id := range want {
+		if !set[id] {
+			n++
+		}
+	}
+	return n
+}
+
+// lag is a consumer group's total lag on the events topic (cluster.sh lag), or why it is unknown.
+func (d *drill) lag(group string) string {
+	out, err := exec.Command("bash", filepath.Join(d.repo, "deploy/local/cluster.sh"), "lag", group).Output()
+	if err != nil {
+		return fmt.Sprintf("unknown (%v)", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // checkStores: every acknowledged event once in PostgreSQL (primary and standby) and in
