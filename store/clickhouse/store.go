@@ -255,10 +255,7 @@ func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error
 	}
 	defer func() { _ = batch.Abort() }()
 	if err := appendColumns(batch, columns, events); err != nil {
-		// A value the driver cannot convert: that event can never be
-		// stored, so the loop bisects the batch down to it and
-		// dead-letters it.
-		return fmt.Errorf("%w: append events: %w", sinkerr.ErrRejected, err)
+		return appendErr("append events", err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send batch: %w", err)
@@ -274,12 +271,23 @@ func (s *Store) appendKeys(ctx context.Context, events []*eventv1.Event) error {
 	}
 	defer func() { _ = batch.Abort() }()
 	if err := appendColumns(batch, keyTable, events); err != nil {
-		return fmt.Errorf("%w: append keys: %w", sinkerr.ErrRejected, err)
+		return appendErr("append keys", err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("send keys: %w", err)
 	}
 	return nil
+}
+
+// appendErr wraps a failed appendColumns. A value the driver cannot
+// convert means that event can never be stored: it is rejected, so the
+// loop bisects the batch down to it and dead-letters it. A block that could
+// not be sent is a store failure, retried like a failed send.
+func appendErr(what string, err error) error {
+	if errors.Is(err, errAppend) {
+		return fmt.Errorf("%w: %s: %w", sinkerr.ErrRejected, what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // ErrNotFound is returned by ReadEvent for an unknown event_id.

@@ -132,6 +132,33 @@ func TestBatchThroughput(t *testing.T) {
 	t.Logf("ch: 50000 events in %s = %.0f rows/s", d, 50000/d.Seconds())
 }
 
+// A batch goes to the server as several data blocks of one INSERT
+// (blockRows each, appendColumns), and the server still stores it as one
+// part per partition: many small parts would make ClickHouse merge
+// constantly and, past parts_to_throw_insert, refuse inserts.
+func TestBatchOfManyBlocksIsOnePart(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) // one monthly partition
+	evs := make([]*eventv1.Event, 3*blockRows+1)
+	for i := range evs {
+		evs[i] = at(sinktest.NewEvent("site"), day.Add(time.Duration(i)*time.Second))
+	}
+	if err := s.WriteBatch(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]uint64{"events": uint64(len(evs)), "event_keys": uint64(len(evs))} {
+		var parts, rows uint64
+		if err := s.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
+			s.cfg.Database, table).Scan(&parts, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if parts != 1 || rows != want {
+			t.Errorf("%s: %d active parts holding %d rows after one batch of %d events, want 1 part", table, parts, rows, want)
+		}
+	}
+}
+
 // The column table (columns.go) is the migrated events table: same names,
 // same types, same order. A field added to one and not the other fails here.
 // event_keys' columns are the column table's keyTable entries.
