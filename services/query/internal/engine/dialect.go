@@ -43,10 +43,14 @@ type Dialect interface {
 	sortText(expr string) string
 	// ratio divides two integers as float64, identically in both stores.
 	ratio(num, den string) string
-	// withRowCount returns the rows of grouped (its columns cols) once
-	// each, with one more column total_rows: the number of those rows,
-	// counted in the same statement.
-	withRowCount(grouped string, cols []string) string
+	// visitorTotal makes the grouping of dims also count the distinct
+	// visitors of all groups: the extra select columns and the GROUP BY.
+	visitorTotal(dims []string) (extra, groupBy string)
+	// withTotals returns the groups of grouped (its columns cols, and the
+	// visitorTotal columns with visitors) once each, with the columns
+	// total_rows (with rowCount: the number of groups) and total_visitors
+	// (with visitors), counted in the same statement.
+	withTotals(grouped string, cols []string, rowCount, visitors bool) string
 }
 
 // visitAttr is one visit column: the value of col on the visit's first
@@ -91,23 +95,63 @@ func (ClickHouse) ratio(num, den string) string {
 	return "toFloat64(" + num + ") / toFloat64(" + den + ")"
 }
 
-// withRowCount in PostgreSQL: a window over all rows, computed before the
-// ORDER BY and LIMIT around it.
-func (Postgres) withRowCount(grouped string, cols []string) string {
-	return "SELECT *, count(*) OVER () AS total_rows FROM (" + grouped + ") w"
+// visitorTotal in PostgreSQL: a grouping set without dimensions next to
+// the dimensions' one, in the same pass; GROUPING() is 0 on the
+// dimensions' rows and not 0 on the total's.
+func (Postgres) visitorTotal(dims []string) (string, string) {
+	return ", GROUPING(" + strings.Join(dims, ", ") + ") AS is_total", "GROUPING SETS ((" + strings.Join(dims, ", ") + "), ())"
 }
 
-// withRowCount in ClickHouse 18.16, which has no window functions: the
-// rows (a panel's groups, few) collected into one array next to their
-// count, and ARRAY JOIN turns them back into rows. Without rows the array
-// is empty and no row comes back.
-func (ClickHouse) withRowCount(grouped string, cols []string) string {
+// withTotals in PostgreSQL: windows over all rows, computed before the
+// ORDER BY and LIMIT around them; the grouping set's total row lends its
+// visitors to the others and leaves.
+func (Postgres) withTotals(grouped string, cols []string, rowCount, visitors bool) string {
+	if !visitors {
+		return "SELECT *, count(*) OVER () AS total_rows FROM (" + grouped + ") w"
+	}
+	var extra []string
+	if rowCount {
+		extra = append(extra, "sum(CASE WHEN is_total = 0 THEN 1 ELSE 0 END) OVER () AS total_rows")
+	}
+	extra = append(extra, "max(CASE WHEN is_total <> 0 THEN "+aggNames[aggVisitors]+" END) OVER () AS total_visitors")
+	return "SELECT " + strings.Join(cols, ", ") + ", " + strings.Join(colNames(extra), ", ") + " FROM (SELECT *, " +
+		strings.Join(extra, ", ") + " FROM (" + grouped + ") w) t WHERE is_total = 0"
+}
+
+// colNames returns the aliases of "expr AS alias" select items.
+func colNames(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it[strings.LastIndex(it, " AS ")+4:]
+	}
+	return out
+}
+
+// visitorTotal in ClickHouse 18.16 (no grouping sets, and WITH TOTALS
+// does not reach an outer query): each group keeps its set of visitors as
+// an aggregate state, and withTotals merges them.
+func (ClickHouse) visitorTotal(dims []string) (string, string) {
+	return ", uniqExactState(visitor_id) AS visitors_state", strings.Join(dims, ", ")
+}
+
+// withTotals in ClickHouse 18.16, which has no window functions: the
+// groups (a panel's groups, few) collected into one array next to their
+// count and merged visitors, and ARRAY JOIN turns them back into rows.
+// Without groups the array is empty and no row comes back.
+func (ClickHouse) withTotals(grouped string, cols []string, rowCount, visitors bool) string {
 	unpack := make([]string, len(cols))
 	for i, c := range cols {
 		unpack[i] = fmt.Sprintf("tupleElement(grp, %d) AS %s", i+1, c)
 	}
-	return "SELECT " + strings.Join(unpack, ", ") + ", total_rows FROM (SELECT groupArray((" + strings.Join(cols, ", ") +
-		")) AS grps, toInt64(count()) AS total_rows FROM (" + grouped + ")) ARRAY JOIN grps AS grp"
+	var names, totals []string
+	if rowCount {
+		names, totals = append(names, "total_rows"), append(totals, "toInt64(count()) AS total_rows")
+	}
+	if visitors {
+		names, totals = append(names, "total_visitors"), append(totals, "toInt64(uniqExactMerge(visitors_state)) AS total_visitors")
+	}
+	return "SELECT " + strings.Join(append(unpack, names...), ", ") + " FROM (SELECT groupArray((" + strings.Join(cols, ", ") +
+		")) AS grps, " + strings.Join(totals, ", ") + " FROM (" + grouped + ")) ARRAY JOIN grps AS grp"
 }
 
 // Properties are two parallel arrays in ClickHouse; indexOf is 0 for a

@@ -61,19 +61,21 @@ func sortValue(metric string, r RawRow) float64 {
 
 // Answer is one store's raw answer to a plan.
 type Answer struct {
-	Rows      []RawRow
-	Totals    RawRow // with percentage
-	TotalRows int64  // with include.total_rows
-	// The comparison period's rows and totals, with include.comparison.
+	Rows []RawRow
+	// Totals: the rows before paging (with include.total_rows) and the
+	// distinct visitors of all rows (with percentage; only needed, and
+	// only known, when there are rows).
+	Totals RowTotals
+	// The comparison period's rows and visitors, with include.comparison.
 	CompRows   []RawRow
-	CompTotals RawRow
+	CompTotals RowTotals
 }
 
 // Statements lists what a store runs for the plan, in Answer's order.
-// With include.total_rows the Rows statement counts the rows before paging
-// (Statement.RowCount); Count is run only when Plan.RecountRows says so.
+// The Rows statements carry their totals (RowTotals); Count is run only
+// when Plan.RecountRows says so.
 type Statements struct {
-	Rows, Totals, Count, CompRows, CompTotals *Statement
+	Rows, Count, CompRows *Statement
 }
 
 // Statements builds every statement the plan needs in dialect d.
@@ -81,10 +83,6 @@ func (p *Plan) Statements(d Dialect) Statements {
 	var s Statements
 	rows := p.rows(d, p.Range, p.countsRowsInSQL())
 	s.Rows = &rows
-	if p.needsTotals() {
-		t := p.Totals(d, p.Range)
-		s.Totals = &t
-	}
 	if p.countsRowsInSQL() {
 		c := p.CountRows(d, p.Range)
 		s.Count = &c
@@ -92,10 +90,6 @@ func (p *Plan) Statements(d Dialect) Statements {
 	if p.Comparison != nil {
 		cr := p.Rows(d, *p.Comparison)
 		s.CompRows = &cr
-		if p.needsTotals() {
-			ct := p.Totals(d, *p.Comparison)
-			s.CompTotals = &ct
-		}
 	}
 	return s
 }
@@ -107,12 +101,12 @@ func (p *Plan) Build(a Answer) ([]*queryv1.Row, int64) {
 	rows := p.present(a.Rows, p.Range)
 	out := make([]*queryv1.Row, len(rows))
 	for i, r := range rows {
-		out[i] = &queryv1.Row{Dimensions: r.Dims, Metrics: p.values(r, a.Totals)}
+		out[i] = &queryv1.Row{Dimensions: r.Dims, Metrics: p.values(r, a.Totals.Visitors)}
 	}
 	if p.Comparison != nil {
 		p.compare(out, rows, a)
 	}
-	total := a.TotalRows
+	total := a.Totals.Rows
 	switch {
 	case p.fillsTimeLabels():
 		total = int64(len(bucketLabels(p.Dims[0].def.unit, p.Range)))
@@ -123,10 +117,10 @@ func (p *Plan) Build(a Answer) ([]*queryv1.Row, int64) {
 	return out, total
 }
 
-func (p *Plan) values(r RawRow, totals RawRow) []float64 {
+func (p *Plan) values(r RawRow, totalVisitors int64) []float64 {
 	vals := make([]float64, len(p.Metrics))
 	for i, m := range p.Metrics {
-		vals[i] = value(m, r, totals.Aggs[aggVisitors])
+		vals[i] = value(m, r, totalVisitors)
 	}
 	return vals
 }
@@ -235,7 +229,7 @@ func (p *Plan) compare(out []*queryv1.Row, rows []RawRow, a Answer) {
 		if !ok {
 			prev = RawRow{Dims: r.Dims}
 		}
-		out[i].ComparisonMetrics = p.values(prev, a.CompTotals)
+		out[i].ComparisonMetrics = p.values(prev, a.CompTotals.Visitors)
 		out[i].Change = make([]float64, len(p.Metrics))
 		for j, m := range p.Metrics {
 			out[i].Change[j] = change(out[i].Metrics[j], out[i].ComparisonMetrics[j], metrics[m].changeInPoints)

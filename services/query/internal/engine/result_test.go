@@ -73,11 +73,15 @@ func TestTotalRowsCountedInTheRowsStatement(t *testing.T) {
 	}
 	for _, d := range []Dialect{Postgres{Schema: "footprint"}, ClickHouse{Database: "footprint"}} {
 		s := p.Statements(d)
-		if !s.Rows.RowCount || s.Rows.Ints() != NumAggregates+1 || !strings.Contains(s.Rows.SQL, "total_rows") {
-			t.Errorf("%s: rows statement does not count its rows: %+v", d.Name(), s.Rows)
+		if !s.Rows.RowCount || !s.Rows.TotalVisitors || s.Rows.Ints() != NumAggregates+2 || !strings.Contains(s.Rows.SQL, "total_rows") {
+			t.Errorf("%s: rows statement does not count its rows and visitors: %+v", d.Name(), s.Rows)
 		}
-		if s.CompRows.RowCount || s.Count == nil {
-			t.Errorf("%s: comparison rows counted (%v) or no fallback count (%v)", d.Name(), s.CompRows.RowCount, s.Count)
+		if s.CompRows.RowCount || !s.CompRows.TotalVisitors || s.Count == nil {
+			t.Errorf("%s: comparison rows counted (%v), their visitors not (%v), or no fallback count (%v)",
+				d.Name(), s.CompRows.RowCount, s.CompRows.TotalVisitors, s.Count)
+		}
+		if r, totals := s.Rows.Read([]string{"x"}, []int64{1, 2, 3, 4, 5, 6, 7, 40, 90}); r.Aggs[aggVisitors] != 1 || totals != (RowTotals{Rows: 40, Visitors: 90}) {
+			t.Errorf("%s: read %v %+v", d.Name(), r, totals)
 		}
 	}
 	if p.RecountRows(0) || p.RecountRows(3) {

@@ -11,22 +11,48 @@ import (
 // Statement is one SQL text with its bound arguments ($1, $2, ... in both
 // stores: pgx binds them on the server, clickhouse-go quotes them on the
 // client). Its rows are NumDims text columns followed by numAggregates
-// int64 columns (or the columns the statement's builder documents), then,
-// with RowCount, one more int64 column: the number of result rows before
-// paging, the same in every row.
+// int64 columns (or the columns the statement's builder documents), then
+// the int64 columns of RowTotals it carries, the same in every row: with
+// RowCount the number of rows before paging, with TotalVisitors the
+// distinct visitors of all rows (the denominator of percentage).
 type Statement struct {
-	SQL      string
-	Args     []any
-	NumDims  int
-	RowCount bool
+	SQL           string
+	Args          []any
+	NumDims       int
+	RowCount      bool
+	TotalVisitors bool
 }
 
-// Ints is the number of int64 columns of a Rows or Totals statement.
+// RowTotals are what a Rows statement carries after the aggregates.
+type RowTotals struct {
+	Rows, Visitors int64
+}
+
+// Ints is the number of int64 columns of a Rows statement.
 func (s Statement) Ints() int {
+	n := NumAggregates
 	if s.RowCount {
-		return NumAggregates + 1
+		n++
 	}
-	return NumAggregates
+	if s.TotalVisitors {
+		n++
+	}
+	return n
+}
+
+// Read splits one row's int64 columns into the aggregates and the totals.
+func (s Statement) Read(dims []string, ints []int64) (RawRow, RowTotals) {
+	r := RawRow{Dims: dims}
+	copy(r.Aggs[:], ints)
+	var t RowTotals
+	rest := ints[NumAggregates:]
+	if s.RowCount {
+		t.Rows, rest = rest[0], rest[1:]
+	}
+	if s.TotalVisitors {
+		t.Visitors = rest[0]
+	}
+	return r, t
 }
 
 // builder collects bound arguments; nothing from the request ever enters
@@ -54,6 +80,9 @@ type scope struct {
 	// them); otherwise the visit columns are constants and the query skips
 	// the per-visitor sort, with the same visitors, pageviews and events.
 	visits bool
+	// visitorTotal: the statement also counts the distinct visitors of all
+	// its groups (Dialect.visitorTotal).
+	visitorTotal bool
 	// wholeVisits: every dimension and filter is a visit attribute, so a
 	// group of (dimensions, visitor, visit) always holds whole visits and
 	// its counts are the visit's own; the store may then return one row
@@ -218,10 +247,14 @@ func (b *builder) grouped(sc scope) (sql string, dimAliases []string) {
 		aggs[i] = b.d.toInt64("coalesce(" + a + ", 0)")
 		aggs[i] += " AS " + aggNames[i]
 	}
-	outer := "SELECT " + strings.Join(append(append([]string{}, dimAliases...), aggs...), ", ") +
+	groupBy, extra := strings.Join(dimAliases, ", "), ""
+	if sc.visitorTotal {
+		extra, groupBy = b.d.visitorTotal(dimAliases)
+	}
+	outer := "SELECT " + strings.Join(append(append([]string{}, dimAliases...), aggs...), ", ") + extra +
 		" FROM (" + inner.String() + ") g"
 	if len(dimAliases) > 0 {
-		outer += " GROUP BY " + strings.Join(dimAliases, ", ")
+		outer += " GROUP BY " + groupBy
 	}
 	return outer, dimAliases
 }
@@ -283,16 +316,19 @@ func (b *builder) orderExpr(metric string) string {
 // Rows is the statement for the result rows of r: ordered, and paged
 // unless the time labels are filled in Go (then all rows come back). With
 // include.total_rows the range's rows (Statements) also count the rows
-// before paging, in the same statement (RowCount): deriving the visits a second time only to count
-// the groups doubled the cost of every visit-level panel.
-// The comparison period's rows (CompRows) are never counted.
+// before paging, and with percentage every Rows statement counts its
+// distinct visitors of all groups, in the same statement (RowTotals):
+// deriving the visits a second time only to count the groups doubled the
+// cost of every visit-level panel, and the total was a scan of its own.
 func (p *Plan) Rows(d Dialect, r Range) Statement { return p.rows(d, r, false) }
 
 func (p *Plan) rows(d Dialect, r Range, counted bool) Statement {
 	b := &builder{d: d}
-	grouped, dims := b.grouped(p.scope(r, p.Dims, p.Metrics))
-	if counted {
-		grouped = d.withRowCount(grouped, append(append([]string{}, dims...), aggNames[:]...))
+	sc := p.scope(r, p.Dims, p.Metrics)
+	sc.visitorTotal = p.needsTotals()
+	grouped, dims := b.grouped(sc)
+	if counted || sc.visitorTotal {
+		grouped = d.withTotals(grouped, append(append([]string{}, dims...), aggNames[:]...), counted, sc.visitorTotal)
 	}
 	// Sorted outside the grouping: PostgreSQL cannot use output aliases
 	// inside ORDER BY expressions.
@@ -316,7 +352,7 @@ func (p *Plan) rows(d Dialect, r Range, counted bool) Statement {
 	if p.pagesInSQL() {
 		sql += fmt.Sprintf(" LIMIT %d OFFSET %d", p.Limit, p.Offset)
 	}
-	return Statement{SQL: sql, Args: b.args, NumDims: len(p.Dims), RowCount: counted}
+	return Statement{SQL: sql, Args: b.args, NumDims: len(p.Dims), RowCount: counted, TotalVisitors: sc.visitorTotal}
 }
 
 // pagesInSQL: the store sorts and pages the rows (with dimensions, unless
@@ -326,15 +362,6 @@ func (p *Plan) pagesInSQL() bool { return len(p.Dims) > 0 && !p.fillsTimeLabels(
 // countsRowsInSQL: include.total_rows needs the store's count of the rows
 // before paging; otherwise every row comes back and Build counts them.
 func (p *Plan) countsRowsInSQL() bool { return p.TotalRows && p.pagesInSQL() }
-
-// Totals is the statement for the whole range without dimensions (the
-// denominator of percentage): one row of aggregates.
-func (p *Plan) Totals(d Dialect, r Range) Statement {
-	b := &builder{d: d}
-	// Only visitors are read from the totals.
-	sql, _ := b.grouped(p.scope(r, nil, []string{MetricVisitors}))
-	return Statement{SQL: sql, Args: b.args}
-}
 
 // CountRows is the statement counting the result rows before paging: one
 // row, one int64 column. Rows carries the same count in each row; CountRows

@@ -174,7 +174,7 @@ func dumpSQL(t *testing.T, plan *engine.Plan, d engine.Dialect) {
 	}
 	defer func() { _ = f.Close() }()
 	sts := plan.Statements(d)
-	for _, st := range []*engine.Statement{sts.Rows, sts.Totals, sts.Count, sts.CompRows, sts.CompTotals} {
+	for _, st := range []*engine.Statement{sts.Rows, sts.Count, sts.CompRows} {
 		if st == nil {
 			continue
 		}

@@ -104,62 +104,35 @@ func (s *Store) Answer(ctx context.Context, p *engine.Plan) (engine.Answer, time
 	start := time.Now()
 	sts := p.Statements(s.Dialect)
 	var a engine.Answer
-	if a.Rows, a.TotalRows, err = s.rows(ctx, *sts.Rows); err != nil {
+	if a.Rows, a.Totals, err = s.rows(ctx, *sts.Rows); err != nil {
 		return a, 0, err
 	}
-	if sts.Totals != nil {
-		if a.Totals, err = s.single(ctx, *sts.Totals); err != nil {
-			return a, 0, err
-		}
-	}
 	if sts.Count != nil && p.RecountRows(len(a.Rows)) {
-		if a.TotalRows, err = s.count(ctx, *sts.Count); err != nil {
+		if a.Totals.Rows, err = s.count(ctx, *sts.Count); err != nil {
 			return a, 0, err
 		}
 	}
 	if sts.CompRows != nil {
-		if a.CompRows, err = s.aggregates(ctx, *sts.CompRows); err != nil {
-			return a, 0, err
-		}
-	}
-	if sts.CompTotals != nil {
-		if a.CompTotals, err = s.single(ctx, *sts.CompTotals); err != nil {
+		if a.CompRows, a.CompTotals, err = s.rows(ctx, *sts.CompRows); err != nil {
 			return a, 0, err
 		}
 	}
 	return a, time.Since(start), nil
 }
 
-func (s *Store) aggregates(ctx context.Context, st engine.Statement) ([]engine.RawRow, error) {
-	rows, _, err := s.rows(ctx, st)
-	return rows, err
-}
-
-// rows runs a Rows or Totals statement; with st.RowCount it also returns
-// the count of rows before paging that each row carries last.
-func (s *Store) rows(ctx context.Context, st engine.Statement) ([]engine.RawRow, int64, error) {
+// rows runs a Rows statement and returns its rows and the totals they
+// carry (RowTotals).
+func (s *Store) rows(ctx context.Context, st engine.Statement) ([]engine.RawRow, engine.RowTotals, error) {
 	rows, err := s.run(ctx, st, st.Ints())
 	if err != nil {
-		return nil, 0, err
+		return nil, engine.RowTotals{}, err
 	}
 	out := make([]engine.RawRow, len(rows))
-	var total int64
+	var totals engine.RowTotals
 	for i, r := range rows {
-		out[i].Dims = r.Texts
-		copy(out[i].Aggs[:], r.Ints)
-		if st.RowCount {
-			total = r.Ints[engine.NumAggregates]
-		}
+		out[i], totals = st.Read(r.Texts, r.Ints)
 	}
-	return out, total, nil
-}
-
-func (s *Store) single(ctx context.Context, st engine.Statement) (engine.RawRow, error) {
-	rows, err := s.aggregates(ctx, st)
-	if err != nil || len(rows) == 0 {
-		return engine.RawRow{}, err
-	}
-	return rows[0], nil
+	return out, totals, nil
 }
 
 func (s *Store) count(ctx context.Context, st engine.Statement) (int64, error) {
