@@ -329,7 +329,8 @@ func testThroughput(t *testing.T, target Target, n int) {
 	w := startWriter(t, target.Name(), vars)
 	ctx := context.Background()
 	eventually(t, 2*time.Minute, "ready", func() bool { return w.Readyz(ctx) == http.StatusOK }, w)
-	start := time.Now()
+	gc0, alloc0 := goRuntime(ctx, w)
+	start, cpu0 := time.Now(), cpuSeconds(t, w.Pid())
 	if profile != "" {
 		go saveProfile(t, "http://"+w.AdminAddr+"/debug/pprof/profile?seconds=8", profile)
 	}
@@ -337,11 +338,15 @@ func testThroughput(t *testing.T, target Target, n int) {
 		v, _ := w.Metric(ctx, "footprint_writer_written_total{writer=\""+target.Name()+"\"}")
 		return v >= float64(n)
 	}, w)
-	d := time.Since(start)
+	d, cpu := time.Since(start), cpuSeconds(t, w.Pid())-cpu0
+	gc1, alloc1 := goRuntime(ctx, w)
 	waitStored(t, store, int64(n), time.Minute, w)
 	sum, _ := w.Metric(ctx, "footprint_writer_write_seconds_sum{writer=\""+target.Name()+"\"}")
-	t.Logf("%s drained %d events in %s (%.0f rows/s from ready); store writes took %.2fs in total (%.0f rows/s); peak RSS %d MiB",
-		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum, peakRSS(t, w.Pid())>>20)
+	// CPU per event is the writer's own cost, which other load on a shared
+	// machine changes much less than the rate.
+	t.Logf("%s drained %d events in %s (%.0f rows/s from ready); store writes took %.2fs in total (%.0f rows/s); writer CPU %.2fs (%.1f µs/event, %.2f cores), %.0f garbage collections, %.1f KiB allocated/event; peak RSS %d MiB",
+		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum,
+		cpu, cpu/float64(n)*1e6, cpu/d.Seconds(), gc1-gc0, (alloc1-alloc0)/float64(n)/1024, peakRSS(t, w.Pid())>>20)
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
@@ -370,6 +375,35 @@ func peakRSS(t *testing.T, pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// goRuntime reads the writer's garbage collections and bytes allocated so
+// far (the Go collector's metrics on its admin port).
+func goRuntime(ctx context.Context, w *testenv.Process) (gcs, allocated float64) {
+	gcs, _ = w.Metric(ctx, "go_gc_duration_seconds_count")
+	allocated, _ = w.Metric(ctx, "go_memstats_alloc_bytes_total")
+	return gcs, allocated
+}
+
+// cpuSeconds is the CPU time (user and system) the process used so far:
+// utime and stime of /proc/<pid>/stat, fields 14 and 15 (counted after the
+// command name's closing parenthesis, which may hold spaces), in clock ticks
+// of 1/100 s (USER_HZ on Linux).
+func cpuSeconds(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Logf("cpu: %v", err)
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		t.Logf("cpu: short /proc/%d/stat", pid)
+		return 0
+	}
+	var utime, stime int64
+	_, _ = fmt.Sscanf(f[11], "%d", &utime)
+	_, _ = fmt.Sscanf(f[12], "%d", &stime)
+	return float64(utime+stime) / 100
 }
 
 // saveProfile saves what url answers (a CPU profile) to file.
