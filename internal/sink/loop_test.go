@@ -500,3 +500,47 @@ func TestStoreRejectionIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A replica whose partitions were paused by a store outage when a rebalance
+// took them must consume them again once they come back to it and the store
+// recovers: librdkafka keeps a partition's pause across a revocation and a
+// new assignment, so a pause the loop forgets stays for good (the cluster
+// drill's pg-writer stopped consuming three partitions that way).
+func TestPausedPartitionsResumeAfterRebalance(t *testing.T) {
+	brokers := newCluster(t)
+	group := "g-" + uuid4()[:8]
+	store, other := newFakeStore(), newFakeStore()
+	store.failing = true
+	var values [][]byte
+	for range 300 {
+		values = append(values, mustMarshal(t, event(uuid4())))
+	}
+	produce(t, brokers, -1, values...)
+	a := start(t, brokers, store, func(c *Config) { c.Group = group })
+	eventually(t, 30*time.Second, "replica a retrying with its partitions paused", func() bool {
+		_, _, f := store.snapshot()
+		return f >= 3
+	})
+	// b joins (a's partitions are revoked mid-outage and split), then leaves:
+	// a gets every partition back.
+	b := start(t, brokers, other, func(c *Config) { c.Group = group })
+	eventually(t, 60*time.Second, "replica b storing its share", func() bool {
+		d, _, _ := other.snapshot()
+		return d > 0
+	})
+	if err := b.stop(); err != nil {
+		t.Fatal(err)
+	}
+	store.set(func(s *fakeStore) { s.failing = false })
+	var more [][]byte
+	for range 60 {
+		more = append(more, mustMarshal(t, event(uuid4())))
+	}
+	produce(t, brokers, -1, more...)
+	eventually(t, 60*time.Second, "every partition consumed and committed again", func() bool {
+		return sum(committed(t, brokers, group)) == 360
+	})
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -30,7 +30,9 @@ func (l *Loop) rebalance(c *kafka.Consumer, ev kafka.Event) error {
 			l.drop("revoked")
 		}
 		l.dropped = l.inFlush // only a flush in progress needs to learn about it
-		l.paused = nil
+		// librdkafka keeps a partition's pause across a revocation: one left
+		// paused now would stay paused when it is assigned again.
+		l.resumeAll()
 		for _, p := range e.Partitions {
 			l.m.lag.DeleteLabelValues(*p.Topic, strconv.Itoa(int(p.Partition)))
 			l.age.forget(*p.Topic, p.Partition)
