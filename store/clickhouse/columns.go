@@ -201,8 +201,11 @@ var keyTable = func() []column {
 // and grow by appends, 1.25x at a time, so a batch built as one block
 // allocated about five times its size on every batch: 37% of the
 // ch-writer's allocations. Flushing a block resets the columns but keeps
-// their capacity, so the batch's later blocks reuse it.
-const blockRows = 4096
+// their capacity, so the batch's later blocks reuse it. 1024 rows allocate
+// less and keep a block's events in the CPU cache while its 40 columns are
+// filled one after the other (fewer garbage collections and less CPU per
+// event than 4096 in the same run; see the commit).
+const blockRows = 1024
 
 // appendColumns appends the events to batch column by column, in the
 // order of table (one typed slice per column: no per-value boxing, no
