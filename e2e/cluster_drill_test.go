@@ -600,12 +600,7 @@ func (d *drill) checkStores(in *ingester) {
 				unknown++
 			}
 		}
-		var lost int
-		for id := range want {
-			if seen[id] == 0 {
-				lost++
-			}
-		}
+		lost := missing(ids, want)
 		d.t.Logf("DRILL %s: %d rows, %d distinct, %d acknowledged events missing, %d duplicated, %d never sent", src.name, len(ids), len(seen), lost, dups, unknown)
 		if lost > 0 || dups > 0 || unknown > 0 {
 			d.t.Errorf("%s: %d acknowledged events lost, %d duplicated, %d never sent", src.name, lost, dups, unknown)
