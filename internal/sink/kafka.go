@@ -72,14 +72,19 @@ func consumerConfig(cfg Config) *kafka.ConfigMap {
 		// The loop polls during outages and writes are bounded by
 		// WriteTimeout, so 5 minutes only trips on a wedged process.
 		"max.poll.interval.ms": 300000,
-		// Fetches of up to 16 MiB (2 MiB per partition): a writer's batch
-		// (BatchMaxBytes, 8 MiB) in one or two requests. The prefetch queue
-		// below may overshoot by one fetch, so this also bounds memory; the
-		// 50 MiB used before only added RSS, the loop keeps polling while it
-		// writes (pipeline.go) and never waits on a fetch for long. Wait up to
-		// 100 ms for 64 KiB to avoid tiny fetches.
-		"fetch.max.bytes":           16 << 20,
-		"max.partition.fetch.bytes": 2 << 20,
+		// Fetches of up to 2 MiB (512 KiB per partition). These limits count
+		// the record batches as stored, compressed: the collector writes zstd,
+		// about five times smaller than the messages librdkafka decompresses
+		// them into and keeps until the loop has polled every one. The
+		// prefetch queue below may overshoot by one fetch, so a 16 MiB fetch
+		// (2 MiB per partition) let a writer draining a 1M zstd backlog peak
+		// at 463-472 MiB RSS; 4 MiB gave 325 MiB, 2 MiB 289 MiB, at the same
+		// drain rate (sinktest Throughput, 1M events). The loop keeps polling
+		// while it writes (pipeline.go), and on one host a fetch round trip
+		// takes milliseconds, so small fetches keep up. Wait up to 100 ms for
+		// 64 KiB to avoid tiny fetches.
+		"fetch.max.bytes":           2 << 20,
+		"max.partition.fetch.bytes": 512 << 10,
 		"fetch.min.bytes":           64 << 10,
 		"fetch.wait.max.ms":         100,
 		// librdkafka's prefetch queue (C memory, outside the Go heap): 16 MiB,

@@ -91,6 +91,11 @@ func newProducer(t *testing.T, brokers string) *producer {
 	p, err := kafka.NewProducer(&kafka.ConfigMap{
 		"bootstrap.servers": brokers, "acks": "all", "enable.idempotence": true,
 		"linger.ms": 5, "enable.metrics.push": false,
+		// What the collector and the benchmark's raw producer write: zstd
+		// record batches of up to 1 MiB. The writers' consumer then
+		// decompresses them, as in production (its memory while draining
+		// a backlog depends on it).
+		"compression.type": "zstd", "batch.size": 1 << 20,
 	})
 	if err != nil {
 		t.Fatalf("producer: %v", err)
