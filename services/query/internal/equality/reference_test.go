@@ -138,10 +138,7 @@ func storesMatchReference(t *testing.T, s *stores) {
 					t.Fatal(err)
 				}
 				for _, r := range []*queryv1.StoreResult{pg, ch} {
-					got := map[string]int64{}
-					for _, row := range r.GetRows() {
-						got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
-					}
+					got := firstMetricByDimension(r)
 					if fmt.Sprint(got) != fmt.Sprint(counts) {
 						t.Errorf("%s %s: got %v, want %v", r.GetStore(), dim, got, counts)
 					}
@@ -200,13 +197,19 @@ func TestFixedSelfReferrals(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range []*queryv1.StoreResult{pg, ch} {
-			got := map[string]int64{}
-			for _, row := range r.GetRows() {
-				got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
-			}
+			got := firstMetricByDimension(r)
 			if fmt.Sprint(got) != w {
 				t.Errorf("%s %s: got %v, want %s", r.GetStore(), dim, got, w)
 			}
 		}
 	}
+}
+
+// firstMetricByDimension maps each row's first dimension to its first metric.
+func firstMetricByDimension(r *queryv1.StoreResult) map[string]int64 {
+	got := map[string]int64{}
+	for _, row := range r.GetRows() {
+		got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
+	}
+	return got
 }

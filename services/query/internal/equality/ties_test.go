@@ -44,10 +44,7 @@ func TestSameMicrosecondTies(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range []*queryv1.StoreResult{pg, ch} {
-			got := map[string]int64{}
-			for _, row := range r.GetRows() {
-				got[row.GetDimensions()[0]] = int64(row.GetMetrics()[0])
-			}
+			got := firstMetricByDimension(r)
 			if !maps.Equal(got, want) {
 				wrong := 0
 				for _, p := range slices.Sorted(maps.Keys(want)) {
