@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -83,8 +84,21 @@ func tail(s string, n int) string {
 // its cursor across the restart saw every notification exactly once.
 func TestKill9DuringDelivery(t *testing.T) {
 	e := nt.New(t)
+	// Once hold is set, the endpoint holds the next requests until release
+	// is closed and reports the first one on held: the kill then lands while
+	// a delivery is certainly in flight, however the machine schedules the
+	// notifier's workers.
+	var hold atomic.Bool
+	held, release := make(chan struct{}, 1), make(chan struct{})
 	rc := nt.NewReceiver(t, func(nt.Request, int) int {
-		time.Sleep(100 * time.Millisecond) // slow enough that deliveries are in flight at the kill
+		time.Sleep(100 * time.Millisecond) // an endpoint's own latency
+		if hold.Load() {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+			<-release
+		}
 		return 204
 	})
 	rules := nt.RulesFile(t, nt.Hook{Name: "hook", URL: rc.URL, Concurrency: 8})
@@ -114,9 +128,17 @@ func TestKill9DuringDelivery(t *testing.T) {
 		}
 		return ""
 	})
+	hold.Store(true)
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no webhook request reached the endpoint within 30 s to be held for the kill")
+	}
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	hold.Store(false)
+	close(release) // the held requests answer a notifier that is gone
 	inboxAtKill := e.Query("SELECT count(*) FROM notifier.notifications")
 	deliveredAtKill := len(rc.Delivered())
 	startProcess(t, e, rules, "notifier-2")
