@@ -47,6 +47,14 @@ const grpcKey = "beacon-test-key"
 // (a proxy in front of it, for outage tests) when not empty.
 func startEndpoint(t testing.TB, brokers string, mutate func(*beacon.Config, *producer.Config)) *endpoint {
 	t.Helper()
+	return startEndpointAt(t, brokers, nil, mutate)
+}
+
+// startEndpointAt is startEndpoint with the rate limiters' clock (time.Now
+// when nil): a stopped clock makes a limit test independent of how long
+// its requests take.
+func startEndpointAt(t testing.TB, brokers string, now func() time.Time, mutate func(*beacon.Config, *producer.Config)) *endpoint {
+	t.Helper()
 	real := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, real, 3)
 	if brokers == "" {
@@ -88,7 +96,7 @@ func startEndpoint(t testing.TB, brokers string, mutate func(*beacon.Config, *pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := beacon.New(cfg, beacon.Deps{Pipeline: grpcSrv.Pipeline(), Registry: reg, Logger: logger})
+	b, err := beacon.New(cfg, beacon.Deps{Pipeline: grpcSrv.Pipeline(), Registry: reg, Logger: logger, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
