@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +15,7 @@ import (
 
 	collectorv1 "github.com/footprint/footprint/gen/footprint/collector/v1"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/procstat"
 	"github.com/footprint/footprint/internal/testenv"
 )
 
@@ -40,7 +36,7 @@ func BenchmarkBinary(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d/batch=%d", shape.clients, shape.batch), func(b *testing.B) {
 			pid, addr := startBinary(b, bin, brokers)
 			calls := int64(max(b.N/shape.batch, 1))
-			cpu0 := processCPU(b, pid)
+			u0 := usage(b, pid)
 			b.ResetTimer()
 			if err := load(addr, shape.clients, shape.batch, calls); err != nil {
 				b.Fatal(err)
@@ -48,8 +44,9 @@ func BenchmarkBinary(b *testing.B) {
 			b.StopTimer()
 			events := float64(calls) * float64(shape.batch)
 			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64((processCPU(b, pid)-cpu0).Microseconds())/events, "collector-cpu-us/event")
-			b.ReportMetric(peakRSSMB(b, pid), "peak-rss-MB")
+			u1 := usage(b, pid)
+			b.ReportMetric((u1.CPUSeconds-u0.CPUSeconds)*1e6/events, "collector-cpu-us/event")
+			b.ReportMetric(u1.PeakRSSMB, "peak-rss-MB")
 		})
 	}
 }
@@ -108,38 +105,11 @@ func load(addr string, clients, batch int, calls int64) error {
 	return errors.Join(errs...)
 }
 
-// processCPU is utime+stime of pid (/proc/<pid>/stat, fields 14 and 15, in
-// clock ticks of 10 ms).
-func processCPU(b *testing.B, pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// usage is what pid used so far.
+func usage(b *testing.B, pid int) procstat.Usage {
+	u, err := procstat.Read(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The command name may contain spaces: fields start after its ')'.
-	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// peakRSSMB is VmHWM of pid in MB.
-func peakRSSMB(b *testing.B, pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(raw)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmHWM in /proc/<pid>/status")
-	return 0
+	return u
 }

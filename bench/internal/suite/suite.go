@@ -14,6 +14,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/report"
 	"github.com/footprint/footprint/bench/internal/stack"
 	"github.com/footprint/footprint/bench/internal/svc"
+	"github.com/footprint/footprint/internal/procstat"
 	"github.com/footprint/footprint/internal/sink"
 )
 
@@ -270,8 +271,8 @@ func (r *runner) record(p *svc.Process, phase string) {
 
 // recordSelf appends the bench process's own usage (load generator,
 // baselines) for a phase.
-func (r *runner) recordSelf(phase string, before svc.Usage, wall time.Duration) {
-	u, err := svc.ReadUsage(os.Getpid())
+func (r *runner) recordSelf(phase string, before procstat.Usage, wall time.Duration) {
+	u, err := procstat.Read(os.Getpid())
 	if err != nil {
 		return
 	}
@@ -283,8 +284,8 @@ func (r *runner) recordSelf(phase string, before svc.Usage, wall time.Duration) 
 // stack's servers.
 type phaseMark struct {
 	at    time.Time
-	self  svc.Usage
-	infra map[string]svc.Usage
+	self  procstat.Usage
+	infra map[string]procstat.Usage
 }
 
 func mark() phaseMark {
@@ -307,8 +308,8 @@ func (r *runner) recordPhase(phase string, m phaseMark) {
 	}
 }
 
-func selfUsage() svc.Usage {
-	u, _ := svc.ReadUsage(os.Getpid())
+func selfUsage() procstat.Usage {
+	u, _ := procstat.Read(os.Getpid())
 	return u
 }
 

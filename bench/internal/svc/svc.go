@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/footprint/footprint/internal/procstat"
 	"github.com/footprint/footprint/internal/testenv"
 )
 
@@ -124,55 +125,9 @@ func Start(ctx context.Context, name, bin string, env map[string]string, logDir 
 	return p, nil
 }
 
-// Usage is what a process used.
-type Usage struct {
-	// PeakRSSMB is VmHWM: the peak resident set since the process started.
-	PeakRSSMB float64
-	// CPUSeconds is utime+stime.
-	CPUSeconds float64
-}
-
-// ReadUsage reads /proc/<pid>/status VmHWM and /proc/<pid>/stat utime+stime.
-func ReadUsage(pid int) (Usage, error) {
-	var u Usage
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return u, fmt.Errorf("read status: %w", err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				kb, _ := strconv.ParseFloat(f[0], 64)
-				u.PeakRSSMB = kb / 1024
-			}
-		}
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return u, fmt.Errorf("read stat: %w", err)
-	}
-	// The command name (field 2) may hold spaces: fields count from the
-	// closing parenthesis. utime and stime are fields 14 and 15.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return u, fmt.Errorf("parse /proc/%d/stat: %w", pid, errors.ErrUnsupported)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return u, fmt.Errorf("parse /proc/%d/stat: %w", pid, errors.ErrUnsupported)
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	// USER_HZ is 100 on every Linux ABI Go supports.
-	u.CPUSeconds = (ut + st) / 100
-	return u, nil
-}
-
 // Mark remembers the CPU time used so far, so Since reports one phase.
 func (p *Process) Mark() {
-	if u, err := ReadUsage(p.Pid()); err == nil {
+	if u, err := procstat.Read(p.Pid()); err == nil {
 		p.startCPU = u.CPUSeconds
 	}
 	p.startTime = time.Now()
@@ -180,8 +135,8 @@ func (p *Process) Mark() {
 
 // Since returns the usage since the last Mark (CPU) and the peak RSS since
 // start, plus the wall time since Mark.
-func (p *Process) Since() (Usage, time.Duration, error) {
-	u, err := ReadUsage(p.Pid())
+func (p *Process) Since() (procstat.Usage, time.Duration, error) {
+	u, err := procstat.Read(p.Pid())
 	if err != nil {
 		return u, 0, err
 	}
@@ -282,8 +237,8 @@ var Infra = []struct {
 // InfraUsage sums the CPU seconds of every live process of each Infra
 // entry, including the reaped children of each (cutime+cstime: PostgreSQL
 // backends that exited), and the largest single-process VmHWM.
-func InfraUsage() map[string]Usage {
-	out := map[string]Usage{}
+func InfraUsage() map[string]procstat.Usage {
+	out := map[string]procstat.Usage{}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return out
@@ -307,36 +262,15 @@ func InfraUsage() map[string]Usage {
 					continue
 				}
 			}
-			u, err := ReadUsage(pid)
+			u, err := procstat.Read(pid)
 			if err != nil {
 				continue
 			}
-			children, _ := childCPU(pid)
 			acc := out[in.Name]
-			acc.CPUSeconds += u.CPUSeconds + children
+			acc.CPUSeconds += u.CPUSeconds + u.ChildCPUSeconds
 			acc.PeakRSSMB = max(acc.PeakRSSMB, u.PeakRSSMB)
 			out[in.Name] = acc
 		}
 	}
 	return out
-}
-
-// childCPU returns cutime+cstime of pid in seconds.
-func childCPU(pid int) (float64, error) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read stat: %w", err)
-	}
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("parse stat: %w", errors.ErrUnsupported)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 15 {
-		return 0, fmt.Errorf("parse stat: %w", errors.ErrUnsupported)
-	}
-	cu, _ := strconv.ParseFloat(f[13], 64)
-	cs, _ := strconv.ParseFloat(f[14], 64)
-	return (cu + cs) / 100, nil
 }

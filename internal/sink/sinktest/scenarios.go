@@ -13,6 +13,7 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
+	"github.com/footprint/footprint/internal/procstat"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/footprint/footprint/internal/wire"
 	"google.golang.org/protobuf/proto"
@@ -330,7 +331,7 @@ func testThroughput(t *testing.T, target Target, n int) {
 	ctx := context.Background()
 	eventually(t, 2*time.Minute, "ready", func() bool { return w.Readyz(ctx) == http.StatusOK }, w)
 	gc0, alloc0 := goRuntime(ctx, w)
-	start, cpu0 := time.Now(), cpuSeconds(t, w.Pid())
+	start, u0 := time.Now(), usage(t, w.Pid())
 	if profile != "" {
 		go saveProfile(t, "http://"+w.AdminAddr+"/debug/pprof/profile?seconds=8", profile)
 	}
@@ -338,15 +339,16 @@ func testThroughput(t *testing.T, target Target, n int) {
 		v, _ := w.Metric(ctx, "footprint_writer_written_total{writer=\""+target.Name()+"\"}")
 		return v >= float64(n)
 	}, w)
-	d, cpu := time.Since(start), cpuSeconds(t, w.Pid())-cpu0
+	d, u1 := time.Since(start), usage(t, w.Pid())
+	cpu := u1.CPUSeconds - u0.CPUSeconds
 	gc1, alloc1 := goRuntime(ctx, w)
 	waitStored(t, store, int64(n), time.Minute, w)
 	sum, _ := w.Metric(ctx, "footprint_writer_write_seconds_sum{writer=\""+target.Name()+"\"}")
 	// CPU per event is the writer's own cost, which other load on a shared
 	// machine changes much less than the rate.
-	t.Logf("%s drained %d events in %s (%.0f rows/s from ready); store writes took %.2fs in total (%.0f rows/s); writer CPU %.2fs (%.1f µs/event, %.2f cores), %.0f garbage collections, %.1f KiB allocated/event; peak RSS %d MiB",
+	t.Logf("%s drained %d events in %s (%.0f rows/s from ready); store writes took %.2fs in total (%.0f rows/s); writer CPU %.2fs (%.1f µs/event, %.2f cores), %.0f garbage collections, %.1f KiB allocated/event; peak RSS %.0f MiB",
 		target.Name(), n, d.Round(time.Millisecond), float64(n)/d.Seconds(), sum, float64(n)/sum,
-		cpu, cpu/float64(n)*1e6, cpu/d.Seconds(), gc1-gc0, (alloc1-alloc0)/float64(n)/1024, peakRSS(t, w.Pid())>>20)
+		cpu, cpu/float64(n)*1e6, cpu/d.Seconds(), gc1-gc0, (alloc1-alloc0)/float64(n)/1024, u1.PeakRSSMB)
 	if err := w.Stop(60 * time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
 	}
@@ -360,23 +362,6 @@ func testThroughput(t *testing.T, target Target, n int) {
 	}
 }
 
-// peakRSS is the process's peak resident set size in bytes (VmHWM).
-func peakRSS(t *testing.T, pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Logf("peak RSS: %v", err)
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			var kb int64
-			_, _ = fmt.Sscanf(f[1], "%d", &kb)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // goRuntime reads the writer's garbage collections and bytes allocated so
 // far (the Go collector's metrics on its admin port).
 func goRuntime(ctx context.Context, w *testenv.Process) (gcs, allocated float64) {
@@ -385,25 +370,14 @@ func goRuntime(ctx context.Context, w *testenv.Process) (gcs, allocated float64)
 	return gcs, allocated
 }
 
-// cpuSeconds is the CPU time (user and system) the process used so far:
-// utime and stime of /proc/<pid>/stat, fields 14 and 15 (counted after the
-// command name's closing parenthesis, which may hold spaces), in clock ticks
-// of 1/100 s (USER_HZ on Linux).
-func cpuSeconds(t *testing.T, pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// usage is what the writer used so far (zero, logged, if /proc cannot
+// tell: the figures are reported, not asserted).
+func usage(t *testing.T, pid int) procstat.Usage {
+	u, err := procstat.Read(pid)
 	if err != nil {
-		t.Logf("cpu: %v", err)
-		return 0
+		t.Logf("usage: %v", err)
 	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		t.Logf("cpu: short /proc/%d/stat", pid)
-		return 0
-	}
-	var utime, stime int64
-	_, _ = fmt.Sscanf(f[11], "%d", &utime)
-	_, _ = fmt.Sscanf(f[12], "%d", &stime)
-	return float64(utime+stime) / 100
+	return u
 }
 
 // saveProfile saves what url answers (a CPU profile) to file.
