@@ -137,6 +137,16 @@ func produce(t *testing.T, brokers string, p int32, values ...[]byte) {
 	}
 }
 
+// newEvents returns n encoded storable events, each with a new id.
+func newEvents(t *testing.T, n int) [][]byte {
+	t.Helper()
+	values := make([][]byte, n)
+	for i := range values {
+		values[i] = mustMarshal(t, event(uuid4()))
+	}
+	return values
+}
+
 func mustMarshal(t *testing.T, ev *eventv1.Event) []byte {
 	t.Helper()
 	b, err := proto.Marshal(ev)
@@ -297,10 +307,7 @@ func TestOutageRetriesWithoutSkipping(t *testing.T) {
 	brokers := newCluster(t)
 	store := newFakeStore()
 	store.failAfter = 1 // first batch succeeds, then the store "goes down"
-	var values [][]byte
-	for range 300 {
-		values = append(values, mustMarshal(t, event(uuid4())))
-	}
+	values := newEvents(t, 300)
 	// All on one partition so the first batch is an exact prefix.
 	produce(t, brokers, 0, values...)
 	r := start(t, brokers, store, func(c *Config) { c.BatchMaxEvents = 100; c.BatchMaxWait = time.Minute })
@@ -391,10 +398,7 @@ func TestPoisonToDLQ(t *testing.T) {
 func TestShutdownFlushes(t *testing.T) {
 	brokers := newCluster(t)
 	store := newFakeStore()
-	var values [][]byte
-	for range 50 {
-		values = append(values, mustMarshal(t, event(uuid4())))
-	}
+	values := newEvents(t, 50)
 	produce(t, brokers, -1, values...)
 	r := start(t, brokers, store, func(c *Config) { c.BatchMaxWait = time.Minute })
 	eventually(t, 30*time.Second, "all consumed", func() bool {
@@ -441,10 +445,7 @@ func TestRebalanceDuringOutageLosesNothing(t *testing.T) {
 	group := "g-" + uuid4()[:8]
 	broken, healthy := newFakeStore(), newFakeStore()
 	broken.failing = true
-	var values [][]byte
-	for range 300 {
-		values = append(values, mustMarshal(t, event(uuid4())))
-	}
+	values := newEvents(t, 300)
 	produce(t, brokers, -1, values...)
 	a := start(t, brokers, broken, func(c *Config) { c.Group = group; c.ShutdownTimeout = 500 * time.Millisecond })
 	eventually(t, 30*time.Second, "replica a retrying", func() bool {
@@ -511,10 +512,7 @@ func TestPausedPartitionsResumeAfterRebalance(t *testing.T) {
 	group := "g-" + uuid4()[:8]
 	store, other := newFakeStore(), newFakeStore()
 	store.failing = true
-	var values [][]byte
-	for range 300 {
-		values = append(values, mustMarshal(t, event(uuid4())))
-	}
+	values := newEvents(t, 300)
 	produce(t, brokers, -1, values...)
 	a := start(t, brokers, store, func(c *Config) { c.Group = group })
 	eventually(t, 30*time.Second, "replica a retrying with its partitions paused", func() bool {
@@ -532,10 +530,7 @@ func TestPausedPartitionsResumeAfterRebalance(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.set(func(s *fakeStore) { s.failing = false })
-	var more [][]byte
-	for range 60 {
-		more = append(more, mustMarshal(t, event(uuid4())))
-	}
+	more := newEvents(t, 60)
 	produce(t, brokers, -1, more...)
 	eventually(t, 60*time.Second, "every partition consumed and committed again", func() bool {
 		return sum(committed(t, brokers, group)) == 360
