@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"io"
 	"testing"
 
-	"github.com/footprint/footprint/internal/envconfig/envconfigtest"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/store/storetest"
 )
@@ -17,17 +14,7 @@ func TestMain(m *testing.M) { sinktest.Main(m, writer().Run) }
 func TestSinkSuite(t *testing.T) { sinktest.Run(t, storetest.PostgresTarget{}) }
 
 // TestHelpListsEveryVariable: -help (and -h) exits 0 listing every variable.
-func TestHelpListsEveryVariable(t *testing.T) {
-	w := writer()
-	cfg := w.Defaults()
-	envconfigtest.Help(t, w.Vars(&cfg), func(args []string, stdout, stderr io.Writer) int {
-		return w.Exec(context.Background(), args, func(string) string { return "" }, stdout, stderr)
-	})
-}
+func TestHelpListsEveryVariable(t *testing.T) { sinktest.CheckHelp(t, writer()) }
 
 // TestREADMEListsEveryVariable: the README's table and the writer's name the same variables.
-func TestREADMEListsEveryVariable(t *testing.T) {
-	w := writer()
-	cfg := w.Defaults()
-	envconfigtest.CheckREADME(t, "README.md", w.Vars(&cfg))
-}
+func TestREADMEListsEveryVariable(t *testing.T) { sinktest.CheckREADME(t, writer(), "README.md") }
