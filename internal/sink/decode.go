@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/eventcheck"
 )
@@ -41,8 +39,8 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 // (eventcheck.Checker.StorableEncoded: Storable with the value's size). The error says why not; such a message goes
 // to the DLQ.
 func (d *Decoder) Decode(value []byte) (*eventv1.Event, error) {
-	ev := &eventv1.Event{}
-	if err := proto.Unmarshal(value, ev); err != nil {
+	ev, err := unmarshal(value)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUndecodable, err)
 	}
 	// The raw IP is personal data: the collector drops it unless told to
