@@ -103,7 +103,7 @@ func consistencyChecker(ctx context.Context, cfg config.Config, sites []string, 
 }
 
 func openStores(ctx context.Context, cfg config.Config, m *store.Metrics) (*store.Store, *store.Store, error) {
-	pgdb, err := store.OpenPostgres(ctx, cfg.PostgresURL, cfg.MaxConcurrent)
+	pgdb, err := store.OpenPostgres(ctx, store.PostgresOptions{URL: cfg.PostgresURL, MaxConns: cfg.MaxConcurrent, WorkMem: cfg.PostgresWorkMem})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -43,9 +43,10 @@ func TestFromEnvAndValidate(t *testing.T) {
 	}
 	// A variable that fails its field's check is named at start, with the
 	// error Validate would return.
-	bad := map[string]string{"FOOTPRINT_QUERY_MAX_CONCURRENT": "0", "FOOTPRINT_QUERY_PG_SCHEMA": "bad;schema", "FOOTPRINT_LOG_LEVEL": "loud"}
+	bad := map[string]string{"FOOTPRINT_QUERY_MAX_CONCURRENT": "0", "FOOTPRINT_QUERY_PG_SCHEMA": "bad;schema", "FOOTPRINT_LOG_LEVEL": "loud",
+		"FOOTPRINT_QUERY_PG_WORK_MEM": "64M; SET x"}
 	_, err = FromEnv(func(k string) (string, bool) { v, ok := bad[k]; return v, ok })
-	for _, want := range []error{ErrConcurrency, ErrName, envconfig.ErrLogLevel} {
+	for _, want := range []error{ErrConcurrency, ErrName, envconfig.ErrLogLevel, ErrWorkMem} {
 		if !errors.Is(err, want) {
 			t.Errorf("FromEnv() = %v, want it to include %v", err, want)
 		}

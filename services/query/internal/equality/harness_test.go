@@ -19,6 +19,7 @@ import (
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
+	"github.com/footprint/footprint/services/query/internal/config"
 	"github.com/footprint/footprint/services/query/internal/engine"
 	"github.com/footprint/footprint/services/query/internal/store"
 	chstore "github.com/footprint/footprint/store/clickhouse"
@@ -117,7 +118,7 @@ func openStoresTB(t testing.TB, events []*eventv1.Event) *stores {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pgdb, err := store.OpenPostgres(ctx, pgURL, 4)
+	pgdb, err := store.OpenPostgres(ctx, store.PostgresOptions{URL: pgURL, MaxConns: 4, WorkMem: config.Default().PostgresWorkMem})
 	if err != nil {
 		t.Fatalf("open postgres for queries: %v", err)
 	}

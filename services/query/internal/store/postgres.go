@@ -12,16 +12,29 @@ import (
 // Postgres is a pgx pool.
 type Postgres struct{ pool *pgxpool.Pool }
 
-// OpenPostgres connects with url (the read-only role), at most maxConns at once.
-func OpenPostgres(ctx context.Context, url string, maxConns int) (*Postgres, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+// PostgresOptions say where and as whom to connect, and how.
+type PostgresOptions struct {
+	// URL is the read-only role's.
+	URL      string
+	MaxConns int
+	// WorkMem is the sessions' work_mem (PostgreSQL memory units); empty
+	// keeps the server's.
+	WorkMem string
+}
+
+// OpenPostgres connects, at most o.MaxConns at once.
+func OpenPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
+	cfg, err := pgxpool.ParseConfig(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres url: %w", err)
 	}
-	cfg.MaxConns = int32(maxConns)
+	cfg.MaxConns = int32(o.MaxConns)
 	// Read-only by construction as well as by role.
 	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "footprint-query"
+	if o.WorkMem != "" {
+		cfg.ConnConfig.RuntimeParams["work_mem"] = o.WorkMem
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres connect: %w", err)
