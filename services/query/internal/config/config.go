@@ -75,15 +75,15 @@ type Config struct {
 // Default returns the documented defaults.
 func Default() Config {
 	return Config{
-		GRPCAddr:           "127.0.0.1:50052",
-		HTTPAddr:           "127.0.0.1:8090",
-		Admin:              admin.Config{Addr: "127.0.0.1:9467"},
-		QueryTimeout:       15 * time.Second,
-		MaxConcurrent:      8,
-		QueueWait:          2 * time.Second,
-		MaxRangeDays:       732,
-		PostgresURL:        "postgres://footprint_reader:footprint_reader@127.0.0.1:5432/footprint",
-		PostgresSchema:     "footprint",
+		GRPCAddr:       "127.0.0.1:50052",
+		HTTPAddr:       "127.0.0.1:8090",
+		Admin:          admin.Config{Addr: "127.0.0.1:9467"},
+		QueryTimeout:   15 * time.Second,
+		MaxConcurrent:  8,
+		QueueWait:      2 * time.Second,
+		MaxRangeDays:   732,
+		PostgresURL:    "postgres://footprint_reader:footprint_reader@127.0.0.1:5432/footprint",
+		PostgresSchema: "footprint",
 		// A visit-level panel sorts every event of the range by visitor:
 		// at PostgreSQL's 4MB default that sort spills to disk from about
 		// 100k events per range, and 64MB made those panels 2-2.5x faster
@@ -143,7 +143,9 @@ func checkPostgresURL(s string) error { return failIf(strings.TrimSpace(s) == ""
 // accepts: anything else would fail only at the first connection.
 var workMem = regexp.MustCompile(`^[1-9][0-9]{0,6}(kB|MB|GB)$`)
 
-func checkWorkMem(s string) error { return failIf(!workMem.MatchString(s), fmt.Errorf("%w: %q", ErrWorkMem, s)) }
+func checkWorkMem(s string) error {
+	return failIf(!workMem.MatchString(s), fmt.Errorf("%w: %q", ErrWorkMem, s))
+}
 
 func checkClickHouseAddr(s string) error {
 	return failIf(strings.TrimSpace(s) == "", ErrClickHouseAddr)
