@@ -21,6 +21,7 @@ var (
 type Decoder struct {
 	check        *eventcheck.Checker
 	keepClientIP bool
+	unmarshaler  *unmarshaler
 }
 
 // NewDecoder builds the decoder of a writer: cfg.Limits are the limits every
@@ -31,7 +32,7 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sink: event limits: %w", err)
 	}
-	return &Decoder{check: check, keepClientIP: cfg.KeepClientIP}, nil
+	return &Decoder{check: check, keepClientIP: cfg.KeepClientIP, unmarshaler: newUnmarshaler()}, nil
 }
 
 // Decode unmarshals a Kafka message value into an event, drops client.ip
@@ -39,7 +40,7 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 // (eventcheck.Checker.StorableEncoded: Storable with the value's size). The error says why not; such a message goes
 // to the DLQ.
 func (d *Decoder) Decode(value []byte) (*eventv1.Event, error) {
-	ev, err := unmarshal(value)
+	ev, err := d.unmarshaler.unmarshal(value)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUndecodable, err)
 	}

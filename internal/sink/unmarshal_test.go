@@ -13,7 +13,7 @@ import (
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 )
 
-// The writers' unmarshal (vtprotobuf's generated code plus checkWire) must
+// The writers' unmarshal (vtprotobuf's generated code plus wireSchema.check) must
 // give proto.Unmarshal's result and verdict for any value: the tests below
 // compare the two on random events and on malformed values.
 
@@ -117,9 +117,9 @@ func randomUnknown(r *rand.Rand) []byte {
 
 // checkSame fails unless unmarshal and proto.Unmarshal agree on value: both
 // reject it, or both accept it with equal events.
-func checkSame(t testing.TB, value []byte) {
+func checkSame(t testing.TB, u *unmarshaler, value []byte) {
 	t.Helper()
-	got, gotErr := unmarshal(value)
+	got, gotErr := u.unmarshal(value)
 	want := &eventv1.Event{}
 	wantErr := proto.Unmarshal(value, want)
 	switch {
@@ -131,6 +131,7 @@ func checkSame(t testing.TB, value []byte) {
 }
 
 func TestUnmarshalEqualsProtoOnRandomEvents(t *testing.T) {
+	u := newUnmarshaler()
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 5000 {
 		ev := randomEvent(t, r)
@@ -138,18 +139,19 @@ func TestUnmarshalEqualsProtoOnRandomEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := unmarshal(value)
+		got, err := u.unmarshal(value)
 		if err != nil {
 			t.Fatalf("event %v: %v", ev, err)
 		}
 		if !proto.Equal(got, ev) {
 			t.Fatalf("unmarshal gave %v, want %v", got, ev)
 		}
-		checkSame(t, value)
+		checkSame(t, u, value)
 	}
 }
 
 func TestUnmarshalEqualsProtoOnDamagedEvents(t *testing.T) {
+	u := newUnmarshaler()
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 300 {
 		value, err := proto.Marshal(randomEvent(t, r))
@@ -157,7 +159,7 @@ func TestUnmarshalEqualsProtoOnDamagedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for n := range len(value) { // every truncation
-			checkSame(t, value[:n])
+			checkSame(t, u, value[:n])
 		}
 		for range 50 { // flipped, inserted and dropped bytes
 			v := append([]byte(nil), value...)
@@ -172,7 +174,7 @@ func TestUnmarshalEqualsProtoOnDamagedEvents(t *testing.T) {
 					v = append(v[:i], v[i+1:]...)
 				}
 			}
-			checkSame(t, v)
+			checkSame(t, u, v)
 		}
 	}
 	for range 20000 { // random bytes
@@ -180,12 +182,12 @@ func TestUnmarshalEqualsProtoOnDamagedEvents(t *testing.T) {
 		for i := range v {
 			v[i] = byte(r.Uint32())
 		}
-		checkSame(t, v)
+		checkSame(t, u, v)
 	}
 }
 
 // malformedCases are values on which vtprotobuf's generated code and
-// proto.Unmarshal differ without checkWire or the fallback; accept is whether
+// proto.Unmarshal differ without the check or the fallback; accept is whether
 // proto.Unmarshal accepts them.
 func malformedCases() []struct {
 	name   string
@@ -224,13 +226,14 @@ func malformedCases() []struct {
 }
 
 func TestUnmarshalEqualsProtoOnMalformedValues(t *testing.T) {
+	u := newUnmarshaler()
 	for _, tc := range malformedCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			want := &eventv1.Event{}
 			if accepted := proto.Unmarshal(tc.value, want) == nil; accepted != tc.accept {
 				t.Fatalf("proto.Unmarshal accepted=%v, the case says %v", accepted, tc.accept)
 			}
-			checkSame(t, tc.value)
+			checkSame(t, u, tc.value)
 		})
 	}
 }
@@ -270,5 +273,6 @@ func FuzzUnmarshal(f *testing.F) {
 	for _, tc := range malformedCases() {
 		f.Add(tc.value)
 	}
-	f.Fuzz(func(t *testing.T, value []byte) { checkSame(t, value) })
+	u := newUnmarshaler()
+	f.Fuzz(func(t *testing.T, value []byte) { checkSame(t, u, value) })
 }
