@@ -24,7 +24,7 @@ func runDashboards(args []string) error {
 	def := dashboards.DefaultConfig()
 	quick := fs.Bool("quick", false, "smoke run for CI: 50k events, every view compared, the 30-day view timed once, no profiles; asserts identical answers, numbers meaningless (writes to <out>/quick/)")
 	events := fs.Int("events", 0, "one data set of this many events instead of the scaling sizes")
-	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve (default 1000000,3000000,10000000)")
+	sizes := fs.String("sizes", "", "comma-separated event counts of the scaling curve, run in this order (default 1000000,3000000,10000000); the report lists them ascending, the profiles are taken at the largest")
 	reps := fs.Int("reps", def.Budget.Reps, "timed repetitions per query and store")
 	minReps := fs.Int("min-reps", def.Budget.Min, "repetitions a query gets even when they exceed the per-query budget")
 	perQuery := fs.Duration("query-budget", def.Budget.PerQuery, "time budget per query and store; fewer reps (at least --min-reps) when reps x warm-up cost exceeds it")

@@ -7,6 +7,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,8 +31,9 @@ import (
 
 // Config is one run.
 type Config struct {
-	// Sizes are the data sets' event counts, smallest first; each is a
-	// point of the scaling curve.
+	// Sizes are the data sets' event counts, run in this order (the
+	// report lists them smallest first); each is a point of the scaling
+	// curve.
 	Sizes []int
 	// Data is the data shape; Events is set per size.
 	Data DataConfig
@@ -130,8 +132,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*Report, error) 
 	}
 	rep := newReport(cfg, st.Versions(ctx, root))
 	var runErr error
-	for i, n := range cfg.Sizes {
-		sr, err := runSize(ctx, cfg, n, i == len(cfg.Sizes)-1 && cfg.Profile, st, bin, binDir, logger)
+	largest := slices.Max(cfg.Sizes)
+	for _, n := range cfg.Sizes {
+		sr, err := runSize(ctx, cfg, n, n == largest && cfg.Profile, st, bin, binDir, logger)
 		rep.Sizes = append(rep.Sizes, sr)
 		if cerr := st.Cleanup(context.WithoutCancel(ctx)); cerr != nil {
 			logger.Warn("cleanup", "err", cerr)
@@ -141,6 +144,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (*Report, error) 
 			break
 		}
 	}
+	slices.SortStableFunc(rep.Sizes, func(a, b SizeResult) int { return cmp.Compare(a.Events, b.Events) })
 	rep.WallSeconds = time.Since(began).Seconds()
 	return rep, runErr
 }
