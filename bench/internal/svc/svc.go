@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -74,17 +75,31 @@ func BuildDir(ctx context.Context, dir, binDir, name string) (string, error) {
 	return bin, nil
 }
 
+// Ports FreePort hands out: below Linux's ephemeral range (32768-60999), so
+// an outgoing connection of a parallel test cannot take the port between
+// FreePort and the service's own listen (a clean-clone CI run lost the
+// collector's admin port that way), and above the stack's fixed ports.
+const (
+	freePortLow  = 20000
+	freePortHigh = 32000
+)
+
 // FreePort returns a 127.0.0.1 address with a port nobody listens on now.
 func FreePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find free port: %w", err)
+	var lastErr error
+	for range 100 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePortLow+rand.IntN(freePortHigh-freePortLow)))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if err := l.Close(); err != nil {
+			return "", fmt.Errorf("release free port: %w", err)
+		}
+		return addr, nil
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("release free port: %w", err)
-	}
-	return addr, nil
+	return "", fmt.Errorf("find free port: %w", lastErr)
 }
 
 // Process is a running service: a testenv.Process (start, readiness, stop,
