@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -71,18 +70,6 @@ func StartTestProcess(t testing.TB, name string, cmd *exec.Cmd, adminAddr string
 		}
 	})
 	return p
-}
-
-// FreeAddr returns a 127.0.0.1 address whose port was free a moment ago;
-// the process that gets it binds it right away.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }
 
 // Pid is the process id.

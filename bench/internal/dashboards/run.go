@@ -21,6 +21,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/stack"
 	"github.com/footprint/footprint/bench/internal/svc"
 	queryv1 "github.com/footprint/footprint/gen/footprint/query/v1"
+	"github.com/footprint/footprint/internal/testenv"
 	"github.com/footprint/footprint/store/clickhouse"
 	"github.com/footprint/footprint/store/postgres"
 	"github.com/jackc/pgx/v5"
@@ -342,15 +343,15 @@ func startQuery(ctx context.Context, s Stores, bin, logDir, site string, logger 
 	if err != nil {
 		return nil, err
 	}
-	grpcAddr, err := svc.FreePort()
+	grpcAddr, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr, err := svc.FreePort()
+	httpAddr, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	admin, err := svc.FreePort()
+	admin, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}

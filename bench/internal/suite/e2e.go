@@ -13,6 +13,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/stats"
 	"github.com/footprint/footprint/bench/internal/svc"
 	"github.com/footprint/footprint/internal/sink"
+	"github.com/footprint/footprint/internal/testenv"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -143,7 +144,7 @@ func (r *runner) e2eRound(ctx context.Context, round int, ser *series) ([]report
 	if err != nil {
 		return nil, err
 	}
-	grpcAddr, err := svc.FreePort()
+	grpcAddr, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/load"
 	"github.com/footprint/footprint/bench/internal/report"
 	"github.com/footprint/footprint/bench/internal/svc"
+	"github.com/footprint/footprint/internal/testenv"
 )
 
 // variant is one way of driving the collector.
@@ -133,7 +134,7 @@ func (r *runner) rawProducer(ctx context.Context, round int, ser *series) error 
 }
 
 func (r *runner) collectorVariant(ctx context.Context, round int, topic string, v variant, ser *series) error {
-	grpcAddr, err := svc.FreePort()
+	grpcAddr, err := testenv.FreePort()
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func (r *runner) collectorVariant(ctx context.Context, round int, topic string, 
 }
 
 func (r *runner) echoServer(ctx context.Context, ser *series) error {
-	grpcAddr, err := svc.FreePort()
+	grpcAddr, err := testenv.FreePort()
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/footprint/footprint/bench/internal/svc"
 	"github.com/footprint/footprint/internal/procstat"
 	"github.com/footprint/footprint/internal/sink"
+	"github.com/footprint/footprint/internal/testenv"
 )
 
 // Site and key the benchmark clients use.
@@ -202,7 +203,7 @@ func (r *runner) start(ctx context.Context, name string, env map[string]string) 
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", name, r.binErr[name])
 	}
-	admin, err := svc.FreePort()
+	admin, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -73,33 +71,6 @@ func BuildDir(ctx context.Context, dir, binDir, name string) (string, error) {
 		return "", fmt.Errorf("build %s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
 	}
 	return bin, nil
-}
-
-// Ports FreePort hands out: below Linux's ephemeral range (32768-60999), so
-// an outgoing connection of a parallel test cannot take the port between
-// FreePort and the service's own listen (a clean-clone CI run lost the
-// collector's admin port that way), and above the stack's fixed ports.
-const (
-	freePortLow  = 20000
-	freePortHigh = 32000
-)
-
-// FreePort returns a 127.0.0.1 address with a port nobody listens on now.
-func FreePort() (string, error) {
-	var lastErr error
-	for range 100 {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePortLow+rand.IntN(freePortHigh-freePortLow)))
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if err := l.Close(); err != nil {
-			return "", fmt.Errorf("release free port: %w", err)
-		}
-		return addr, nil
-	}
-	return "", fmt.Errorf("find free port: %w", lastErr)
 }
 
 // Process is a running service: a testenv.Process (start, readiness, stop,

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,7 +64,7 @@ func New(t testing.TB) *Env {
 			return exec(ctx, admin, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
 		})
 	e.PGURL = withDatabase(admin, db)
-	e.GRPCAddr, e.Admin = freeAddr(t), freeAddr(t)
+	e.GRPCAddr, e.Admin = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	p, err := kafka.NewProducer(&kafka.ConfigMap{"bootstrap.servers": e.Brokers, "acks": "all", "linger.ms": 0})
 	if err != nil {
 		t.Fatalf("producer: %v", err)
@@ -93,16 +92,6 @@ func exec(ctx context.Context, url, sql string) error {
 	defer func() { _ = conn.Close(ctx) }()
 	_, err = conn.Exec(ctx, sql)
 	return err
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }
 
 // Env returns the notifier's environment variables for this Env.
