@@ -38,6 +38,7 @@ func run(args []string) error {
 		return runDashboards(args[1:])
 	}
 	fs := flag.NewFlagSet("footprint-bench", flag.ContinueOnError)
+	scenarios := fs.String("scenarios", strings.Join(suite.AllScenarios, ","), "scenarios to run, comma-separated: 1 collector ingest, 2 pg-writer drain, 3 ch-writer drain, 4 end to end (the drains and end to end pre-fill their topic without 1)")
 	quick := fs.Bool("quick", false, "smoke run with tiny sizes (seconds; for CI): every scenario and ratio, meaningless numbers")
 	def := suite.DefaultConfig()
 	events := fs.Int("events", 0, fmt.Sprintf("events pre-filled for the writer drains and sent by the raw producer (default %d; quick %d)", def.Events, suite.QuickConfig().Events))
@@ -109,6 +110,7 @@ func run(args []string) error {
 		// A smoke run must never overwrite the committed full results.
 		cfg.Out = filepath.Join(*out, "quick")
 	}
+	cfg.Scenarios = strings.Split(*scenarios, ",")
 	if *batches != "" {
 		cfg.BatchSizes = nil
 		for _, f := range strings.Split(*batches, ",") {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/footprint/footprint/bench/internal/baseline"
@@ -19,6 +21,9 @@ import (
 
 // latencyTargetMs is issue 15's p99 ack-to-visible target at 50% load.
 const latencyTargetMs = 1000
+
+// phaseE2EMax is the resource phase of the end-to-end maximum-rate runs.
+const phaseE2EMax = "4 end to end, max rate"
 
 // faithfulStores is where the per-message baselines write: one PostgreSQL
 // and one ClickHouse database for the whole scenario, one table per shape
@@ -83,6 +88,9 @@ func (r *runner) endToEnd(ctx context.Context, s *report.Scenario) error {
 	s.Latencies = report.MergeLatencies(lats)
 	r.addRatio(s, "end to end / per-message baseline, full row", mE2E, mPerMsgFull, 0)
 	r.addRatio(s, "end to end / per-message baseline, link row", mE2E, mPerMsgLink, 0)
+	if note := cpuPerEvent(r.res, phaseE2EMax, ser.runs[mE2E], runtime.NumCPU()); note != "" {
+		s.Notes = append(s.Notes, note)
+	}
 	s.Notes = append(s.Notes,
 		fmt.Sprintf("The per-message baselines are the original design as it ran: one consumer with the Kafka client's default auto-commit; per message it decodes the event, runs one autocommitted INSERT into PostgreSQL and one single-row native INSERT into ClickHouse, in the same loop. %q writes Footprint's full event row (%d columns); %q writes the original's three columns (link, method, time). Each runs on a sample of at most %d messages or %v of the pre-filled topic and is reported in messages per second, each message stored in both stores.", mPerMsgFull, len(baseline.Columns), mPerMsgLink, r.cfg.PerMessageSample, r.cfg.PerMessageCap),
 		"End to end, both stores: acknowledged events divided by the time from the first Ingest call until both stores hold all of them.",
@@ -229,9 +237,9 @@ func (r *runner) e2eMaxRate(ctx context.Context, grpcAddr string, pg, ch store, 
 		end = tCH
 	}
 	for _, p := range procs {
-		r.record(p, "4 end to end, max rate")
+		r.record(p, phaseE2EMax)
 	}
-	r.recordPhase("4 end to end, max rate", pm)
+	r.recordPhase(phaseE2EMax, pm)
 	ser.add("end to end: ingest acknowledged", report.KindFootprint, "events/s", report.NewRun(res.Acked, res.Elapsed))
 	ser.add("end to end: visible in PostgreSQL", report.KindFootprint, "events/s", report.NewRun(res.Acked, tPG.Sub(began)))
 	ser.add("end to end: visible in ClickHouse", report.KindFootprint, "events/s", report.NewRun(res.Acked, tCH.Sub(began)))
@@ -298,4 +306,30 @@ func (r *runner) latencyPhase(ctx context.Context, grpcAddr string, pct int, max
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// cpuPerEvent says where the CPU of phase went per acknowledged event, by
+// process, and which rate the machine's cores allow at that cost: when the
+// services, the stores and the load generator share the box, that bound,
+// not any one component, sets the end-to-end rate.
+func cpuPerEvent(res []report.Resource, phase string, runs []report.Run, cores int) string {
+	var events int64
+	for _, run := range runs {
+		events += run.Count
+	}
+	var parts []string
+	total := 0.0
+	for _, x := range report.MergeResources(res) {
+		if x.Phase != phase {
+			continue
+		}
+		us := x.CPUSeconds / float64(events) * 1e6
+		total += us
+		parts = append(parts, fmt.Sprintf("%s %.1f", x.Process, us))
+	}
+	if events == 0 || total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("CPU per acknowledged event at maximum rate, all runs together, in microseconds: %s; %.1f in all, so %d cores allow at most %s events/s at this cost.",
+		strings.Join(parts, ", "), total, cores, thousands(float64(cores)*1e6/total))
 }

@@ -148,8 +148,9 @@ func TestConfigValidate(t *testing.T) {
 	bad.BatchSizes = []int{0}
 	bad.Clients = 0
 	bad.Repeats = 0
+	bad.Scenarios = []string{"4", "5"}
 	err := bad.Validate()
-	for _, want := range []error{ErrEvents, ErrBatchSizes, ErrClients, ErrRepeats} {
+	for _, want := range []error{ErrEvents, ErrBatchSizes, ErrClients, ErrRepeats, ErrScenarios} {
 		if !errors.Is(err, want) {
 			t.Errorf("Validate() = %v, want %v", err, want)
 		}

@@ -111,3 +111,21 @@ func deref(b *bool) any {
 	}
 	return *b
 }
+
+func TestCPUPerEvent(t *testing.T) {
+	res := []report.Resource{
+		{Phase: phaseE2EMax, Process: "collector", CPUSeconds: 2},
+		{Phase: phaseE2EMax, Process: "pg-writer", CPUSeconds: 1},
+		{Phase: phaseE2EMax, Process: "collector", CPUSeconds: 2}, // a second run
+		{Phase: "1 raw producer", Process: "Kafka broker", CPUSeconds: 9},
+	}
+	runs := []report.Run{{Count: 100_000}, {Count: 100_000}}
+	got := cpuPerEvent(res, phaseE2EMax, runs, 2)
+	want := "CPU per acknowledged event at maximum rate, all runs together, in microseconds: collector 20.0, pg-writer 5.0; 25.0 in all, so 2 cores allow at most 80,000 events/s at this cost."
+	if got != want {
+		t.Errorf("cpuPerEvent =\n%s\nwant\n%s", got, want)
+	}
+	if got := cpuPerEvent(res, phaseE2EMax, nil, 2); got != "" {
+		t.Errorf("without events: %q, want no note", got)
+	}
+}
