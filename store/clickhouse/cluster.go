@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/footprint/footprint/internal/envconfig"
@@ -68,6 +69,7 @@ func checkAddrs(list string) error {
 
 var (
 	createTable = regexp.MustCompile(`(?is)^\s*CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)\s*\(`)
+	dropTable   = regexp.MustCompile(`(?is)^\s*DROP\s+TABLE\s+IF\s+EXISTS\s+(\w+)\s*$`)
 	// An engine of the MergeTree family with optional arguments: ReplacingMergeTree(ver).
 	mergeTreeEngine = regexp.MustCompile(`(?i)ENGINE\s*=\s*(\w*)MergeTree(\s*\(([^)]*)\))?`)
 )
@@ -79,15 +81,41 @@ var (
 // already ran. Other statements (INSERT ... SELECT) run on this replica and
 // replicate.
 func (s *Store) migrationExec(ctx context.Context, stmt string) error {
-	m := createTable.FindStringSubmatch(stmt)
-	if s.cfg.Cluster.Name == "" || m == nil {
+	if s.cfg.Cluster.Name == "" {
 		return s.conn.Exec(ctx, stmt)
 	}
-	table := m[1]
-	if exists, err := s.tableExists(ctx, s.cfg.Database, table); err != nil || exists {
-		return err
+	if m := createTable.FindStringSubmatch(stmt); m != nil {
+		table := m[1]
+		if exists, err := s.tableExists(ctx, s.cfg.Database, table); err != nil || exists {
+			return err
+		}
+		return s.conn.Exec(ctx, s.cfg.Cluster.replicated(stmt, s.cfg.Database, table))
 	}
-	return s.conn.Exec(ctx, s.cfg.Cluster.replicated(stmt, s.cfg.Database, table))
+	if m := dropTable.FindStringSubmatch(stmt); m != nil {
+		return s.dropOnCluster(ctx, m[1])
+	}
+	return s.conn.Exec(ctx, stmt)
+}
+
+// dropOnCluster drops a table of an older migration ON CLUSTER: its
+// Distributed table first (it reads the replicated one), then the
+// replicated table. Like a CREATE, each DROP runs only while this server
+// still has the table.
+func (s *Store) dropOnCluster(ctx context.Context, table string) error {
+	for _, db := range []string{s.cfg.Cluster.DistributedDatabase, s.cfg.Database} {
+		exists, err := s.tableExists(ctx, db, table)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			continue
+		}
+		stmt := fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", quoteIdent(db), quoteIdent(table), quoteIdent(s.cfg.Cluster.Name))
+		if err := s.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("drop %s.%s: %w", db, table, err)
+		}
+	}
+	return nil
 }
 
 // replicated rewrites a single-server CREATE TABLE for the cluster.
@@ -135,7 +163,8 @@ func (s *Store) ensureDistributed(ctx context.Context) error {
 	return nil
 }
 
-// migratedTables lists the tables the embedded migrations create.
+// migratedTables lists the tables the embedded migrations create and no
+// later migration drops, in the order they are created.
 func (s *Store) migratedTables() ([]string, error) {
 	files, err := migrations.ReadDir("migrations")
 	if err != nil {
@@ -150,6 +179,9 @@ func (s *Store) migratedTables() ([]string, error) {
 		for _, stmt := range splitStatements(string(body)) {
 			if m := createTable.FindStringSubmatch(stmt); m != nil {
 				tables = append(tables, m[1])
+			}
+			if m := dropTable.FindStringSubmatch(stmt); m != nil {
+				tables = slices.DeleteFunc(tables, func(t string) bool { return t == m[1] })
 			}
 		}
 	}

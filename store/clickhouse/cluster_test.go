@@ -27,6 +27,9 @@ func TestClusterRewritesCreateTableForReplicas(t *testing.T) {
 	if createTable.MatchString("INSERT INTO event_keys (event_id) SELECT event_id FROM events") {
 		t.Error("an INSERT must run as it is")
 	}
+	if m := dropTable.FindStringSubmatch("DROP TABLE IF EXISTS event_keys"); m == nil || m[1] != "event_keys" {
+		t.Errorf("DROP TABLE not recognised: %q", m)
+	}
 }
 
 func TestClusterTablesAreTheMigrationsTables(t *testing.T) {
@@ -34,8 +37,8 @@ func TestClusterTablesAreTheMigrationsTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tables, ","); got != "events,event_keys" {
-		t.Errorf("tables = %s, want events,event_keys", got)
+	if got := strings.Join(tables, ","); got != "events,event_ids" {
+		t.Errorf("tables = %s, want events,event_ids (event_keys is dropped by 0004)", got)
 	}
 }
 

@@ -182,8 +182,9 @@ func selectList() []string {
 	return exprs
 }
 
-// keyTable is the event_keys columns: entries of the events' column table
-// (event_keys declares them alike, in the same order).
+// keyTable is the columns the writer appends to the key table (KeysTable):
+// entries of the events' column table, declared alike and in the same order
+// (the table's id_prefix is MATERIALIZED: the server computes it).
 var keyTable = func() []column {
 	var out []column
 	for _, c := range columns {

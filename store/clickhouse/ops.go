@@ -77,7 +77,7 @@ func (s *Store) DayEventIDs(ctx context.Context, site string, day time.Time, nam
 // Erase deletes every event of the subject with an ALTER TABLE ... DELETE
 // mutation, waits until the server reports every mutation of the events
 // table done (system.mutations.is_done; 18.16 has no mutations_sync), and
-// returns how many distinct events it removed. The ids stay in event_keys
+// returns how many distinct events it removed. The ids stay in the key table
 // (no personal data; they stop a redelivered copy from being stored again).
 // There are no aggregate tables in this store; a future one must be covered
 // here.
@@ -123,12 +123,17 @@ func (s *Store) awaitMutations(ctx context.Context) error {
 	}
 }
 
-// Rebuild drops the events and their keys and creates them again from the
-// migrations (every statement is idempotent), so that a replay from Kafka
-// stores every event again: with the keys left, it would skip them all.
-// It also recreates an events table dropped by hand.
+// Rebuild drops every table of the migrations (the events and their keys)
+// and creates them again from the migrations (every statement is
+// idempotent), so that a replay from Kafka stores every event again: with the
+// keys left, it would skip them all. It also recreates an events table
+// dropped by hand.
 func (s *Store) Rebuild(ctx context.Context) error {
-	for _, table := range []string{"events", "event_keys"} {
+	tables, err := s.migratedTables()
+	if err != nil {
+		return err
+	}
+	for _, table := range tables {
 		if err := s.conn.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
 			return fmt.Errorf("drop %s: %w", table, err)
 		}

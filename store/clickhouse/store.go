@@ -174,7 +174,7 @@ func splitStatements(body string) []string {
 
 // WriteBatch stores the events whose event_id is not stored yet; of several
 // copies of one event_id in the batch it keeps the first (eventrow.KeepFirst).
-// It looks the batch's ids up in event_keys, appends the new events in one
+// It looks the batch's ids up in the key table, appends the new events in one
 // native INSERT block, then their keys. A failure between the two appends
 // leaves events without keys: the retried batch appends the same rows again,
 // identical copies that ReplacingMergeTree collapses.
@@ -213,8 +213,19 @@ func (s *Store) StoredIDs(ctx context.Context, ids []string) ([]string, error) {
 	return slices.Collect(maps.Keys(stored)), nil
 }
 
-// storedIDs returns which of ids event_keys holds, in lower case. The ids go
-// to the server as an external table: a 50,000-id IN list would exceed
+// KeysTable holds one row per stored event_id (migration 0003; event_keys
+// before it, in PostgreSQL still).
+const KeysTable = "event_ids"
+
+// idPrefixOf is the key table's id_prefix (its MATERIALIZED expression in
+// migration 0003) of the id text in column: the id's first 8 bytes as a
+// big-endian number.
+func idPrefixOf(column string) string {
+	return "reinterpretAsUInt64(reverse(unhex(substring(replaceAll(" + column + ", '-', ''), 1, 16))))"
+}
+
+// storedIDs returns which of ids the key table holds, in lower case. The ids
+// go to the server as an external table: a 50,000-id IN list would exceed
 // max_query_size.
 func (s *Store) storedIDs(ctx context.Context, batch []string) (map[string]struct{}, error) {
 	ids, err := ext.NewTable("batch_ids", ext.Column("event_id", "String"))
@@ -226,8 +237,10 @@ func (s *Store) storedIDs(ctx context.Context, batch []string) (map[string]struc
 			return nil, fmt.Errorf("batch ids table: %w", err)
 		}
 	}
+	// (id_prefix, event_id) is the key table's sorting key: the ids' time
+	// prefixes select the granules to read.
 	rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(ids)),
-		"SELECT DISTINCT toString(event_id) FROM event_keys WHERE event_id IN (SELECT toUUID(event_id) FROM batch_ids)")
+		"SELECT DISTINCT toString(event_id) FROM "+KeysTable+" WHERE (id_prefix, event_id) IN (SELECT "+idPrefixOf("event_id")+", toUUID(event_id) FROM batch_ids)")
 	if err != nil {
 		return nil, fmt.Errorf("look up stored event ids: %w", err)
 	}
@@ -265,7 +278,7 @@ func (s *Store) appendEvents(ctx context.Context, events []*eventv1.Event) error
 
 // appendKeys records the events' ids as stored.
 func (s *Store) appendKeys(ctx context.Context, events []*eventv1.Event) error {
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO event_keys ("+strings.Join(eventrow.Names(keyTable), ", ")+")")
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+KeysTable+" ("+strings.Join(eventrow.Names(keyTable), ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare keys: %w", err)
 	}
@@ -359,7 +372,7 @@ func (s *Store) Maintain(ctx context.Context, now time.Time) error {
 	y, m, _ := now.UTC().Date()
 	cutoff := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -s.cfg.Upkeep.Keep, 0)
 	cut := uint32(cutoff.Year()*100 + int(cutoff.Month()))
-	for _, table := range []string{"events", "event_keys"} {
+	for _, table := range []string{"events", KeysTable} {
 		if err := s.dropPartitionsBefore(ctx, table, cut); err != nil {
 			return err
 		}

@@ -9,12 +9,15 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"github.com/footprint/footprint/internal/envconfig"
 	"github.com/footprint/footprint/internal/sink/sinktest"
 	"github.com/footprint/footprint/internal/testenv"
 	"github.com/footprint/footprint/store/eventrow"
 	"github.com/footprint/footprint/store/upkeep"
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -147,7 +150,7 @@ func TestBatchOfManyBlocksIsOnePart(t *testing.T) {
 	if err := s.WriteBatch(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	for table, want := range map[string]uint64{"events": uint64(len(evs)), "event_keys": uint64(len(evs))} {
+	for table, want := range map[string]uint64{"events": uint64(len(evs)), KeysTable: uint64(len(evs))} {
 		var parts, rows uint64
 		if err := s.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
 			s.cfg.Database, table).Scan(&parts, &rows); err != nil {
@@ -161,19 +164,21 @@ func TestBatchOfManyBlocksIsOnePart(t *testing.T) {
 
 // The column table (columns.go) is the migrated events table: same names,
 // same types, same order. A field added to one and not the other fails here.
-// event_keys' columns are the column table's keyTable entries.
+// The key table's appended columns are the column table's keyTable entries.
 func TestColumnsMatchMigrations(t *testing.T) {
 	s := newStore(t)
-	for table, declared := range map[string][]column{"events": columns, "event_keys": keyTable} {
+	for table, declared := range map[string][]column{"events": columns, KeysTable: keyTable} {
 		for _, d := range eventrow.ColumnDiff(migratedColumns(t, s, table), eventrow.Declarations(declared)) {
 			t.Errorf("%s: %s", table, d)
 		}
 	}
 }
 
-// migratedColumns is table's columns as the server reports them, in order.
+// migratedColumns is table's columns as the server reports them, in order,
+// except the MATERIALIZED ones: the server computes them, nothing appends
+// them (the key table's id_prefix).
 func migratedColumns(t *testing.T, s *Store, table string) []eventrow.Column {
-	rows, err := s.conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", s.cfg.Database, table)
+	rows, err := s.conn.Query(context.Background(), "SELECT name, type FROM system.columns WHERE database = ? AND table = ? AND default_kind != 'MATERIALIZED'", s.cfg.Database, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,9 +272,10 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// A database written before event_keys existed (a clamped retry stored
-// twice, on two days) is upgraded by the new migration: every stored id gets
-// its key, and a later copy is not stored again.
+// A database written before the key table existed (a clamped retry stored
+// twice, on two days) is upgraded by the migrations (0002 fills event_keys,
+// 0003 copies it into event_ids, 0004 drops it): every stored id has its key,
+// and a later copy is not stored again.
 func TestMigrationUpgradesExistingDatabase(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
@@ -321,4 +327,78 @@ func TestCountsWithSharedIDPrefix(t *testing.T) {
 	if err != nil || rows != n || distinct != n {
 		t.Fatalf("Counts = %d rows, %d distinct (%v); want %d of each within 20 s", rows, distinct, err, n)
 	}
+}
+
+// A batch's id lookup reads only the key table's granules of the batch's
+// time range: ids are UUIDv7 (the collector's and the SDKs'), and the table
+// is sorted by their time prefix. Under the old layout (sorted by event_id,
+// which 18.16 compares by its random last 8 bytes first) the same lookup read
+// every key. The control lookup, with random (v4) ids, must read them all and
+// hit the same row limit, which shows the limit bites.
+func TestKeyLookupReadsOnlyTheBatchTimeRange(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const stored, limit = 200_000, 40_000
+	start := time.Now().Add(-24 * time.Hour)
+	evs := make([]*eventv1.Event, stored)
+	for i := range evs {
+		ms := start.Add(time.Duration(i) * 400 * time.Microsecond)
+		evs[i] = &eventv1.Event{EventId: uuidV7(t, ms), OccurredAt: timestamppb.New(ms)}
+	}
+	if err := s.appendKeys(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+KeysTable+" FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	recent := []string{evs[stored-1].GetEventId(), evs[stored-2].GetEventId()}
+	for range 1000 {
+		recent = append(recent, uuidV7(t, time.Now()))
+	}
+	limited := ch.Context(ctx, ch.WithSettings(ch.Settings{"max_rows_to_read": limit}))
+	found, err := s.storedIDs(limited, recent)
+	if err != nil {
+		t.Fatalf("lookup of 1,002 recent ids in %d keys: %v (want at most %d rows read)", stored, err, limit)
+	}
+	if len(found) != 2 {
+		t.Errorf("found %d of the ids, want the 2 stored ones", len(found))
+	}
+	// The control: the same keys and lookup under the old layout.
+	if err := s.conn.Exec(ctx, "CREATE TABLE keys_by_id ENGINE = ReplacingMergeTree ORDER BY event_id AS SELECT event_id, occurred_at FROM "+KeysTable); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.conn.Exec(ctx, "OPTIMIZE TABLE keys_by_id FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := ext.NewTable("batch_ids", ext.Column("event_id", "String"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range recent {
+		if err := ids.Append(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n uint64
+	err = s.conn.QueryRow(ch.Context(limited, ch.WithExternalTable(ids)),
+		"SELECT count() FROM keys_by_id WHERE event_id IN (SELECT toUUID(event_id) FROM batch_ids)").Scan(&n)
+	if err == nil || !strings.Contains(err.Error(), "Limit for rows") {
+		t.Errorf("the old layout's lookup: %v (found %d); want its read of all %d keys to exceed the %d-row limit", err, n, stored, limit)
+	}
+}
+
+// uuidV7 is a UUIDv7 (RFC 9562) of time at: 48 bits of Unix milliseconds,
+// then the version, random bits, the variant and more random bits.
+func uuidV7(t *testing.T, at time.Time) string {
+	t.Helper()
+	id, err := uuid.NewRandom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := uint64(at.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	id[6] = id[6]&0x0f | 0x70
+	return id.String()
 }

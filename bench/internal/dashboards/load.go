@@ -177,7 +177,7 @@ func PostgresStorage(ctx context.Context, url, schema string, events int) (Stora
 	return st.total(events), nil
 }
 
-// ClickHouseStorage measures the active parts of events and event_keys.
+// ClickHouseStorage measures the active parts of events and of its key table.
 func ClickHouseStorage(ctx context.Context, cfg clickhouse.Config, events int) (Storage, error) {
 	var st Storage
 	conn, err := ch.Open(&ch.Options{Addr: []string{cfg.Addr}, Auth: ch.Auth{Username: cfg.User, Password: cfg.Password}})
@@ -199,7 +199,7 @@ func ClickHouseStorage(ctx context.Context, cfg clickhouse.Config, events int) (
 		switch table {
 		case "events":
 			st.EventsBytes = int64(n)
-		case "event_keys":
+		case clickhouse.KeysTable:
 			st.KeysBytes = int64(n)
 		}
 	}

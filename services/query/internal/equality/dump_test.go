@@ -31,7 +31,7 @@ import (
 //     those rows, which the current release must give too;
 //   - insert.sql: the rows the ClickHouse writer path stored for the
 //     suite's hand-made events (store.WriteBatch on the 18.16 server), as
-//     one INSERT per table it writes (events, event_keys), naming every
+//     one INSERT per table it writes (events, its key table), naming every
 //     column in table order.
 //
 // Without the variable it still builds every statement and checks that no
@@ -153,7 +153,7 @@ func writerInserts(t *testing.T) ([]string, chstore.Config) {
 	}
 	defer func() { _ = conn.Close() }()
 	var out []string
-	for _, table := range []string{"events", "event_keys"} {
+	for _, table := range []string{"events", chstore.KeysTable} {
 		out = append(out, tableInsert(ctx, t, conn, table))
 	}
 	return out, cfg
