@@ -192,8 +192,9 @@ func (g *generator) gap(mean time.Duration) time.Duration {
 
 func (g *generator) page() string { return pageName(int(g.pages.Uint64())) }
 
-// eventID returns a random UUIDv4 from the generator's stream.
-func (g *generator) eventID() string {
+// eventID returns a UUIDv7 of the event's time (as the collector and the
+// SDKs make them), its random bits from the generator's stream.
+func (g *generator) eventID(at time.Time) string {
 	var b [16]byte
 	for i := 0; i < 16; i += 8 {
 		v := g.r.Uint64()
@@ -201,7 +202,7 @@ func (g *generator) eventID() string {
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return gen.UUIDv4(b)
+	return gen.UUIDv7(at, b)
 }
 
 // humanVisitor returns a never-seen visitor until the pool is used up, then
@@ -298,7 +299,7 @@ func (g *generator) botVisit(n int) []*eventv1.Event {
 func (g *generator) event(visitor string, t time.Time, path string, c client) *eventv1.Event {
 	en := c.enrich
 	return &eventv1.Event{
-		EventId:    g.eventID(),
+		EventId:    g.eventID(t),
 		SiteId:     g.cfg.Site,
 		Name:       "page_view",
 		OccurredAt: timestamppb.New(t),

@@ -79,11 +79,9 @@ type Config struct {
 // Generator produces events. It is not safe for concurrent use: give each
 // goroutine its own (with its own seed).
 type Generator struct {
-	cfg  Config
-	rng  *rand.Rand
-	run  [8]byte
-	next uint64
-	now  time.Time
+	cfg Config
+	rng *rand.Rand
+	now time.Time
 }
 
 // New returns a generator; ids it makes are unique across generators with
@@ -96,24 +94,40 @@ func New(cfg Config) *Generator {
 		cfg.Visitors = 50_000
 	}
 	g := &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), now: time.Now()}
-	binary.BigEndian.PutUint64(g.run[:], g.rng.Uint64())
 	return g
 }
 
-// NextID returns a fresh UUIDv4-shaped event id: 8 random bytes per
-// generator plus a counter, so making one costs no syscall.
+// NextID returns a fresh event id shaped like the collector's and the SDKs'
+// (a UUIDv7 of now, random bits from the generator's own stream, so making
+// one costs no syscall): the stores' key lookups see the ids production
+// sends.
 func (g *Generator) NextID() string {
 	var b [16]byte
-	copy(b[:8], g.run[:])
-	binary.BigEndian.PutUint64(b[8:], g.next)
-	g.next++
-	return UUIDv4(b)
+	binary.BigEndian.PutUint64(b[0:8], g.rng.Uint64())
+	binary.BigEndian.PutUint64(b[8:], g.rng.Uint64())
+	return UUIDv7(time.Now(), b)
+}
+
+// UUIDv7 is a version 7 UUID (RFC 9562) of time at: its Unix milliseconds
+// in the first 48 bits, the rest of b's bits random.
+func UUIDv7(at time.Time, b [16]byte) string {
+	ms := uint64(at.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = (b[6] & 0x0f) | 0x70
+	return canonical(b)
 }
 
 // UUIDv4 sets b's version and variant bits (version 4, RFC 9562) and returns
 // its canonical text form.
 func UUIDv4(b [16]byte) string {
 	b[6] = (b[6] & 0x0f) | 0x40
+	return canonical(b)
+}
+
+// canonical sets the RFC 9562 variant bits and returns b's text form.
+func canonical(b [16]byte) string {
 	b[8] = (b[8] & 0x3f) | 0x80
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])

@@ -1,7 +1,10 @@
 package gen
 
 import (
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	eventv1 "github.com/footprint/footprint/gen/footprint/event/v1"
 	"google.golang.org/protobuf/proto"
@@ -39,8 +42,13 @@ func TestIDsDifferAcrossSeeds(t *testing.T) {
 	if a.NextID() == b.NextID() {
 		t.Fatal("same first id for different seeds")
 	}
+	before := time.Now().UnixMilli()
 	id := a.NextID()
-	if len(id) != 36 || id[14] != '4' {
-		t.Fatalf("id %q is not a v4-shaped UUID", id)
+	if len(id) != 36 || id[14] != '7' || !strings.ContainsRune("89ab", rune(id[19])) {
+		t.Fatalf("id %q is not a UUIDv7", id)
+	}
+	ms, err := strconv.ParseInt(strings.ReplaceAll(id[:13], "-", ""), 16, 64)
+	if err != nil || ms < before || ms > time.Now().UnixMilli() {
+		t.Fatalf("id %q: time prefix %d (%v), want the time it was made", id, ms, err)
 	}
 }
