@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,47 @@ func TestQuickRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(t, cfg, &back, string(md))
+}
+
+// TestQuickRunOneScenario runs only the end-to-end scenario: its topic is
+// pre-filled without scenario 1 (its per-message baselines read it), and
+// the report holds that scenario, the resources and nothing else.
+func TestQuickRunOneScenario(t *testing.T) {
+	testenv.KafkaBrokers(t)
+	testenv.PostgresAdminURL(t)
+	testenv.ClickHouseAddr(t)
+	if testing.Short() {
+		t.Skip("builds and runs every service: not in -short")
+	}
+	cfg := QuickConfig()
+	cfg.Out = t.TempDir()
+	cfg.Scenarios = []string{"4"}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rep, err := Run(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range rep.Scenarios {
+		ids = append(ids, s.ID)
+		if s.Status != report.StatusOK {
+			t.Errorf("scenario %s: %s: %s", s.ID, s.Status, s.Error)
+		}
+		if s.ID != "4" {
+			continue
+		}
+		if len(s.Ratios) != 2 || s.Ratios[0].Value == nil || s.Ratios[1].Value == nil {
+			t.Errorf("end-to-end ratios %+v, want both per-message ratios measured", s.Ratios)
+		}
+		if !slices.ContainsFunc(s.Notes, func(n string) bool { return strings.HasPrefix(n, "CPU per acknowledged event") }) {
+			t.Error("no CPU-per-event note")
+		}
+	}
+	if got := strings.Join(ids, ","); got != "4,5" {
+		t.Errorf("scenarios %s, want 4,5", got)
+	}
 }
 
 // checkComplete asserts every scenario ran and every ratio and latency has
