@@ -146,7 +146,8 @@ type Storage struct {
 	// EventsIndexBytes is the PostgreSQL indexes' part of EventsBytes (0
 	// for ClickHouse, whose sparse primary index is inside its parts).
 	EventsIndexBytes int64 `json:"events_index_bytes"`
-	// KeysBytes is the event_keys dedup table with its index.
+	// KeysBytes is the key (dedup) table with its index: event_keys in
+	// PostgreSQL, event_ids in ClickHouse.
 	KeysBytes int64 `json:"keys_bytes"`
 	// RollupBytes is pre-aggregated tables: none exist yet.
 	RollupBytes int64 `json:"rollup_bytes"`

@@ -42,7 +42,7 @@ func (r *Report) sizeSection(p func(string, ...any), sz SizeResult) {
 	p("| events stored (rows / distinct ids) | %s / %s | %s / %s |\n", thousands(int(l.PostgresRows)), thousands(int(l.PostgresIDs)), thousands(int(l.ClickHouseRows)), thousands(int(l.ClickHouseIDs)))
 	pg, ch := sz.Storage.Postgres, sz.Storage.ClickHouse
 	p("| events table on disk | %s (indexes %s) | %s |\n", mib(pg.EventsBytes), mib(pg.EventsIndexBytes), mib(ch.EventsBytes))
-	p("| event_keys (dedup) | %s | %s |\n", mib(pg.KeysBytes), mib(ch.KeysBytes))
+	p("| key table (dedup): event_keys, event_ids | %s | %s |\n", mib(pg.KeysBytes), mib(ch.KeysBytes))
 	p("| rollups | none | none |\n")
 	p("| total, bytes per event | %s, %.0f B | %s, %.0f B |\n", mib(pg.TotalBytes), pg.BytesPerEvent, mib(ch.TotalBytes), ch.BytesPerEvent)
 	p("| server memory during its queries (peak / mean Pss) | %.0f / %.0f MiB | %.0f / %.0f MiB |\n\n", sz.Memory["postgres"].PeakMB, sz.Memory["postgres"].MeanMB, sz.Memory["clickhouse"].PeakMB, sz.Memory["clickhouse"].MeanMB)
