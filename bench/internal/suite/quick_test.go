@@ -20,22 +20,9 @@ import (
 // and the services built from this repository, and checks that the three
 // result files hold every scenario and every ratio. It asserts no timing.
 func TestQuickRun(t *testing.T) {
-	testenv.KafkaBrokers(t)
-	testenv.PostgresAdminURL(t)
-	testenv.ClickHouseAddr(t)
-	if testing.Short() {
-		t.Skip("builds and runs every service: not in -short")
-	}
 	cfg := QuickConfig()
-	cfg.Out = t.TempDir()
 	cfg.Command = "go test (TestQuickRun)"
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rep, err := Run(ctx, cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runQuick(t, &cfg)
 	if err := rep.Write(cfg.Out); err != nil {
 		t.Fatal(err)
 	}
@@ -67,22 +54,9 @@ func TestQuickRun(t *testing.T) {
 // pre-filled without scenario 1 (its per-message baselines read it), and
 // the report holds that scenario, the resources and nothing else.
 func TestQuickRunOneScenario(t *testing.T) {
-	testenv.KafkaBrokers(t)
-	testenv.PostgresAdminURL(t)
-	testenv.ClickHouseAddr(t)
-	if testing.Short() {
-		t.Skip("builds and runs every service: not in -short")
-	}
 	cfg := QuickConfig()
-	cfg.Out = t.TempDir()
 	cfg.Scenarios = []string{"4"}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rep, err := Run(ctx, cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runQuick(t, &cfg)
 	var ids []string
 	for _, s := range rep.Scenarios {
 		ids = append(ids, s.ID)
@@ -102,6 +76,27 @@ func TestQuickRunOneScenario(t *testing.T) {
 	if got := strings.Join(ids, ","); got != "4,5" {
 		t.Errorf("scenarios %s, want 4,5", got)
 	}
+}
+
+// runQuick runs the suite with cfg (its Out set to a temporary directory)
+// against the real stack and the services built from this repository.
+func runQuick(t *testing.T, cfg *Config) *report.Report {
+	t.Helper()
+	testenv.KafkaBrokers(t)
+	testenv.PostgresAdminURL(t)
+	testenv.ClickHouseAddr(t)
+	if testing.Short() {
+		t.Skip("builds and runs every service: not in -short")
+	}
+	cfg.Out = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rep, err := Run(ctx, *cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 // checkComplete asserts every scenario ran and every ratio and latency has
