@@ -166,26 +166,32 @@ func (s *Store) ensureDistributed(ctx context.Context) error {
 // migratedTables lists the tables the embedded migrations create and no
 // later migration drops, in the order they are created.
 func (s *Store) migratedTables() ([]string, error) {
+	created, dropped, err := migrationTables()
+	return slices.DeleteFunc(created, func(t string) bool { return slices.Contains(dropped, t) }), err
+}
+
+// migrationTables lists the tables the embedded migrations create, in order,
+// and those they drop.
+func migrationTables() (created, dropped []string, err error) {
 	files, err := migrations.ReadDir("migrations")
 	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
+		return nil, nil, fmt.Errorf("read migrations: %w", err)
 	}
-	var tables []string
 	for _, f := range files {
 		body, err := migrations.ReadFile("migrations/" + f.Name())
 		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", f.Name(), err)
+			return nil, nil, fmt.Errorf("read migration %s: %w", f.Name(), err)
 		}
 		for _, stmt := range splitStatements(string(body)) {
 			if m := createTable.FindStringSubmatch(stmt); m != nil {
-				tables = append(tables, m[1])
+				created = append(created, m[1])
 			}
 			if m := dropTable.FindStringSubmatch(stmt); m != nil {
-				tables = slices.DeleteFunc(tables, func(t string) bool { return t == m[1] })
+				dropped = append(dropped, m[1])
 			}
 		}
 	}
-	return tables, nil
+	return created, dropped, nil
 }
 
 func (s *Store) tableExists(ctx context.Context, database, table string) (bool, error) {

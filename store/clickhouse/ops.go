@@ -123,13 +123,14 @@ func (s *Store) awaitMutations(ctx context.Context) error {
 	}
 }
 
-// Rebuild drops every table of the migrations (the events and their keys)
-// and creates them again from the migrations (every statement is
-// idempotent), so that a replay from Kafka stores every event again: with the
-// keys left, it would skip them all. It also recreates an events table
-// dropped by hand.
+// Rebuild drops every table the migrations create (the events and their
+// keys, and a key table of an older migration that a store not yet upgraded
+// still has: 0003 would copy its keys) and creates them again from the
+// migrations (every statement is idempotent), so that a replay from Kafka
+// stores every event again: with keys left, it would skip them all. It also
+// recreates an events table dropped by hand.
 func (s *Store) Rebuild(ctx context.Context) error {
-	tables, err := s.migratedTables()
+	tables, _, err := migrationTables()
 	if err != nil {
 		return err
 	}

@@ -402,3 +402,31 @@ func uuidV7(t *testing.T, at time.Time) string {
 	id[6] = id[6]&0x0f | 0x70
 	return id.String()
 }
+
+// Rebuild of a store still at migration 0002 (its keys in event_keys) leaves
+// no key behind: 0003 would otherwise copy the old keys into event_ids, and
+// the replay that follows a rebuild would skip those events.
+func TestRebuildDropsAnOlderKeyTable(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
+	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	testenv.Isolated(t, "database "+cfg.Database, func(ctx context.Context) error { return s.migrateTo(ctx, 2) },
+		func(ctx context.Context) error { _ = s.Close(); return DropDatabase(ctx, cfg) })
+	if err := s.conn.Exec(ctx, "INSERT INTO event_keys (event_id, occurred_at) SELECT toUUID('0192f3a4-5b6c-7d8e-9f00-112233445566'), now()"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var keys uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+KeysTable).Scan(&keys); err != nil || keys != 0 {
+		t.Fatalf("%d keys after the rebuild (%v), want none", keys, err)
+	}
+	if old, err := s.tableExists(ctx, cfg.Database, "event_keys"); err != nil || old {
+		t.Errorf("event_keys still exists after the rebuild (%v)", err)
+	}
+}
