@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,11 @@ import (
 
 // newStore migrates a store in a unique database (created by the store
 // itself, exercising ensureDatabase) and drops it at the end.
-func newStore(t *testing.T) *Store {
+func newStore(t *testing.T) *Store { t.Helper(); return newStoreAt(t, math.MaxUint32) }
+
+// newStoreAt is newStore migrated up to version only (an older schema, for
+// the upgrade tests).
+func newStoreAt(t *testing.T, version uint32) *Store {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
@@ -32,10 +37,8 @@ func newStore(t *testing.T) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Isolated(t, "database "+cfg.Database, s.Migrate, func(ctx context.Context) error {
-		_ = s.Close()
-		return DropDatabase(ctx, cfg)
-	})
+	testenv.Isolated(t, "database "+cfg.Database, func(ctx context.Context) error { return s.migrateTo(ctx, version) },
+		func(ctx context.Context) error { _ = s.Close(); return DropDatabase(ctx, cfg) })
 	return s
 }
 
@@ -277,15 +280,8 @@ func TestConfigFromEnv(t *testing.T) {
 // 0003 copies it into event_ids, 0004 drops it): every stored id has its key,
 // and a later copy is not stored again.
 func TestMigrationUpgradesExistingDatabase(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
-	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStoreAt(t, 1)
 	ctx := context.Background()
-	testenv.Isolated(t, "database "+cfg.Database, func(ctx context.Context) error { return s.migrateTo(ctx, 1) },
-		func(ctx context.Context) error { _ = s.Close(); return DropDatabase(ctx, cfg) })
 	now := time.Now().UTC()
 	first, other := at(sinktest.NewEvent("site"), now.AddDate(0, 0, -2)), at(sinktest.NewEvent("site"), now)
 	if err := s.appendEvents(ctx, []*eventv1.Event{first, sinktest.OtherCopy(first, 1), other}); err != nil {
@@ -407,15 +403,8 @@ func uuidV7(t *testing.T, at time.Time) string {
 // no key behind: 0003 would otherwise copy the old keys into event_ids, and
 // the replay that follows a rebuild would skip those events.
 func TestRebuildDropsAnOlderKeyTable(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Addr, cfg.Database = testenv.ClickHouseAddr(t), testenv.UniqueName("fp")
-	s, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStoreAt(t, 2)
 	ctx := context.Background()
-	testenv.Isolated(t, "database "+cfg.Database, func(ctx context.Context) error { return s.migrateTo(ctx, 2) },
-		func(ctx context.Context) error { _ = s.Close(); return DropDatabase(ctx, cfg) })
 	if err := s.conn.Exec(ctx, "INSERT INTO event_keys (event_id, occurred_at) SELECT toUUID('0192f3a4-5b6c-7d8e-9f00-112233445566'), now()"); err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +415,7 @@ func TestRebuildDropsAnOlderKeyTable(t *testing.T) {
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+KeysTable).Scan(&keys); err != nil || keys != 0 {
 		t.Fatalf("%d keys after the rebuild (%v), want none", keys, err)
 	}
-	if old, err := s.tableExists(ctx, cfg.Database, "event_keys"); err != nil || old {
+	if old, err := s.tableExists(ctx, s.cfg.Database, "event_keys"); err != nil || old {
 		t.Errorf("event_keys still exists after the rebuild (%v)", err)
 	}
 }
