@@ -93,8 +93,7 @@ func New(cfg Config) *Generator {
 	if cfg.Visitors <= 0 {
 		cfg.Visitors = 50_000
 	}
-	g := &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), now: time.Now()}
-	return g
+	return &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), now: time.Now()}
 }
 
 // NextID returns a fresh event id shaped like the collector's and the SDKs'

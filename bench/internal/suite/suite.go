@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/footprint/footprint/bench/internal/gen"
@@ -248,21 +249,12 @@ func (r *runner) start(ctx context.Context, name string, env map[string]string) 
 		full[k] = v
 	}
 	for _, kv := range r.cfg.ServiceEnv {
-		if k, v, ok := cut(kv); ok {
+		if k, v, ok := strings.Cut(kv, "="); ok {
 			full[k] = v
 		}
 	}
 	r.log.Info("starting service", "name", name)
 	return svc.Start(ctx, name, bin, full, r.logDir, r.log)
-}
-
-func cut(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return "", "", false
 }
 
 // stop stops p and records its usage for the phase.
