@@ -370,7 +370,10 @@ func waitForCounts(t *testing.T, s *stack, want uint64, limit time.Duration) (pg
 	for {
 		pg, pgErr = countSite(ctx, pgStore, s.site)
 		ch, chErr = countSite(ctx, chStore, s.site)
-		if pgErr == nil && chErr == nil && pg.distinct >= want && ch.distinct >= want {
+		// Both counts of a store must be there: each store counts rows and
+		// distinct ids in two statements, so a batch landing between them
+		// shows in the second only.
+		if pgErr == nil && chErr == nil && reached(pg, want) && reached(ch, want) {
 			return pg, ch
 		}
 		if time.Now().After(deadline) {
@@ -380,6 +383,8 @@ func waitForCounts(t *testing.T, s *stack, want uint64, limit time.Duration) (pg
 		time.Sleep(250 * time.Millisecond) // polling interval
 	}
 }
+
+func reached(c storeCounts, want uint64) bool { return c.rows >= want && c.distinct >= want }
 
 func readRows(t *testing.T, s *stack) (pg, ch []row) {
 	t.Helper()
